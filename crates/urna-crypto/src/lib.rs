@@ -5,11 +5,20 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod contest;
+pub mod elgamal;
 pub mod encoding;
 pub mod error;
 pub mod group;
+pub mod proofs;
 pub mod transcript;
 
+pub use contest::{ContestOpening, ContestShape, EncryptedContest};
+pub use elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey, SecretKey};
 pub use error::{DecodeError, Error, Result, VerifyError};
 pub use group::Element;
+pub use proofs::batch::BatchVerifier;
+pub use proofs::dleq::DleqProof;
+pub use proofs::range::{RangeKind, RangeProof, RangeStatement};
+pub use proofs::schnorr::SchnorrProof;
 pub use transcript::{Context, Transcript};

@@ -1,0 +1,350 @@
+//! An encrypted contest: one ciphertext per option, a range proof per option, and a
+//! selection-limit proof on their sum.
+//!
+//! This is the unit the casting service and the verifier check, and the unit that is
+//! added up homomorphically at the tally. Which contests a ballot has, and what each
+//! option means, is urna-election's business; this module sees only a [`ContestShape`].
+
+use core::fmt;
+
+use curve25519_dalek::scalar::Scalar;
+use rand_core::CryptoRng;
+
+use crate::elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey};
+use crate::encoding::{Decoder, Encoder};
+use crate::error::{DecodeError, Error, VerifyError};
+use crate::proofs::batch::{BatchVerifier, Batchable, Terms, Weights, verify_single};
+use crate::proofs::range::{Bound, MAX_BRANCHES, RangeKind, RangeProof, RangeStatement};
+use crate::transcript::Context;
+
+/// The most options a contest may have.
+pub const MAX_OPTIONS: u32 = 1024;
+
+/// What the cryptography needs to know about a contest: how many options, the largest
+/// value an option may hold (1 for a choice, L for a score of 0..=L), and the allowed
+/// range of the sum of all options (the selection limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContestShape {
+    options: u32,
+    max_value: u64,
+    min_total: u64,
+    max_total: u64,
+}
+
+impl ContestShape {
+    /// A validated shape: 1 to 1024 options, `1 <= max_value < 1024`,
+    /// `min_total <= max_total <= options·max_value`, and at most 1024 possible totals.
+    pub fn new(
+        options: u32,
+        max_value: u64,
+        min_total: u64,
+        max_total: u64,
+    ) -> Result<Self, Error> {
+        if options == 0 || options > MAX_OPTIONS {
+            return Err(Error::Parameters("a contest has 1 to 1024 options"));
+        }
+        if max_value == 0 || max_value >= MAX_BRANCHES {
+            return Err(Error::Parameters("an option's maximum value is 1 to 1023"));
+        }
+        let reachable = u64::from(options) * max_value;
+        if min_total > max_total || max_total > reachable || max_total - min_total >= MAX_BRANCHES {
+            return Err(Error::Parameters(
+                "selection limits must satisfy min <= max <= options x max value, with at most 1024 totals",
+            ));
+        }
+        Ok(Self {
+            options,
+            max_value,
+            min_total,
+            max_total,
+        })
+    }
+
+    /// Number of options.
+    pub fn options(&self) -> u32 {
+        self.options
+    }
+
+    /// Largest value of one option.
+    pub fn max_value(&self) -> u64 {
+        self.max_value
+    }
+
+    /// Smallest allowed sum of all options.
+    pub fn min_total(&self) -> u64 {
+        self.min_total
+    }
+
+    /// Largest allowed sum of all options.
+    pub fn max_total(&self) -> u64 {
+        self.max_total
+    }
+
+    fn option_statement<'a>(
+        &self,
+        ciphertext: &'a Ciphertext,
+        index: usize,
+        context: &'a Context,
+    ) -> RangeStatement<'a> {
+        RangeStatement {
+            kind: RangeKind::Option,
+            ciphertext,
+            lo: 0,
+            hi: self.max_value,
+            index: index as u64,
+            context,
+        }
+    }
+
+    fn selection_statement<'a>(
+        &self,
+        sum: &'a Ciphertext,
+        context: &'a Context,
+    ) -> RangeStatement<'a> {
+        RangeStatement {
+            kind: RangeKind::Selection,
+            ciphertext: sum,
+            lo: self.min_total,
+            hi: self.max_total,
+            index: u64::from(self.options),
+            context,
+        }
+    }
+}
+
+/// One contest of a ballot, encrypted and proven well-formed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptedContest {
+    ciphertexts: Vec<Ciphertext>,
+    proofs: Vec<RangeProof>,
+    selection: RangeProof,
+}
+
+/// The secret opening of an encrypted contest: the values and the encryption nonces.
+/// Revealing it (a Benaloh challenge) spoils the contest; it must never be revealed for
+/// a ballot that is cast.
+pub struct ContestOpening {
+    values: Vec<u64>,
+    nonces: Vec<Nonce>,
+}
+
+impl EncryptedContest {
+    /// Encrypts `values` (one per option) and proves them well-formed under `context`.
+    pub fn encrypt<R: CryptoRng + ?Sized>(
+        key: &EncryptionKey,
+        shape: &ContestShape,
+        values: &[u64],
+        context: &Context,
+        rng: &mut R,
+    ) -> Result<(Self, ContestOpening), Error> {
+        if values.len() != shape.options as usize {
+            return Err(Error::Parameters("one value per option"));
+        }
+        let total = values.iter().try_fold(0u64, |sum, v| sum.checked_add(*v));
+        if !total.is_some_and(|t| (shape.min_total..=shape.max_total).contains(&t)) {
+            return Err(Error::Parameters("selections outside the contest's limits"));
+        }
+        let mut ciphertexts = Vec::with_capacity(values.len());
+        let mut nonces = Vec::with_capacity(values.len());
+        let mut proofs = Vec::with_capacity(values.len());
+        for (index, &value) in values.iter().enumerate() {
+            let (ciphertext, nonce) = key.encrypt(value, rng);
+            let statement = shape.option_statement(&ciphertext, index, context);
+            proofs.push(RangeProof::prove(key, &statement, value, &nonce, rng)?);
+            ciphertexts.push(ciphertext);
+            nonces.push(nonce);
+        }
+        let sum = Ciphertext::sum(&ciphertexts);
+        let statement = shape.selection_statement(&sum, context);
+        let total = values.iter().sum();
+        let selection = RangeProof::prove(key, &statement, total, &Nonce::sum(&nonces), rng)?;
+        let contest = Self {
+            ciphertexts,
+            proofs,
+            selection,
+        };
+        let opening = ContestOpening {
+            values: values.to_vec(),
+            nonces,
+        };
+        Ok((contest, opening))
+    }
+
+    /// The option ciphertexts, in option order.
+    pub fn ciphertexts(&self) -> &[Ciphertext] {
+        &self.ciphertexts
+    }
+
+    /// Verifies every proof of this contest on its own.
+    pub fn verify(
+        &self,
+        key: &PublicKey,
+        shape: &ContestShape,
+        context: &Context,
+    ) -> Result<(), VerifyError> {
+        let mut seed = Encoder::new();
+        seed.bytes(context.as_bytes());
+        self.encode(&mut seed);
+        let item = Checked {
+            contest: self,
+            shape,
+            context,
+        };
+        verify_single(&item, key, seed.as_slice(), VerifyError::Range).or_else(|_| {
+            // The combined check failed: find the proof to blame, for the report.
+            for (index, (ciphertext, proof)) in
+                self.ciphertexts.iter().zip(&self.proofs).enumerate()
+            {
+                proof.verify(key, &shape.option_statement(ciphertext, index, context))?;
+            }
+            let sum = Ciphertext::sum(&self.ciphertexts);
+            self.selection
+                .verify(key, &shape.selection_statement(&sum, context))?;
+            Err(VerifyError::Range)
+        })
+    }
+
+    /// Appends the encoding: the option count (`u32`), each ciphertext, each option
+    /// proof, then the selection proof.
+    pub fn encode(&self, out: &mut Encoder) {
+        out.len(self.ciphertexts.len());
+        for ciphertext in &self.ciphertexts {
+            ciphertext.encode(out);
+        }
+        for proof in &self.proofs {
+            proof.encode(out);
+        }
+        self.selection.encode(out);
+    }
+
+    /// Reads an encoding that must match `shape` exactly (option count, branch counts).
+    pub fn decode(input: &mut Decoder<'_>, shape: &ContestShape) -> Result<Self, DecodeError> {
+        let options = input.len(MAX_OPTIONS as usize)?;
+        if options != shape.options as usize {
+            return Err(DecodeError::Length);
+        }
+        let ciphertexts = (0..options)
+            .map(|_| Ciphertext::decode(input))
+            .collect::<Result<Vec<_>, _>>()?;
+        let option_branches = (shape.max_value + 1) as usize;
+        let proofs = (0..options)
+            .map(|_| RangeProof::decode(input, option_branches))
+            .collect::<Result<Vec<_>, _>>()?;
+        let selection_branches = (shape.max_total - shape.min_total + 1) as usize;
+        let selection = RangeProof::decode(input, selection_branches)?;
+        Ok(Self {
+            ciphertexts,
+            proofs,
+            selection,
+        })
+    }
+}
+
+impl ContestOpening {
+    /// The values (one per option).
+    pub fn values(&self) -> &[u64] {
+        &self.values
+    }
+
+    /// The nonces as scalars, to publish with a spoiled (challenged) ballot.
+    pub fn reveal(&self) -> Vec<Scalar> {
+        self.nonces.iter().map(Nonce::reveal).collect()
+    }
+
+    /// An opening published with a spoiled ballot.
+    pub fn from_revealed(values: Vec<u64>, nonces: &[Scalar]) -> Self {
+        Self {
+            values,
+            nonces: nonces.iter().copied().map(Nonce::from_scalar).collect(),
+        }
+    }
+
+    /// Checks that this opening reproduces every ciphertext of `contest` (the voter's
+    /// side of a Benaloh challenge: the device encrypted what the voter chose).
+    pub fn check(
+        &self,
+        key: &EncryptionKey,
+        contest: &EncryptedContest,
+    ) -> Result<(), VerifyError> {
+        if self.values.len() != contest.ciphertexts.len() || self.nonces.len() != self.values.len()
+        {
+            return Err(VerifyError::Opening);
+        }
+        let all_match = self
+            .values
+            .iter()
+            .zip(&self.nonces)
+            .zip(&contest.ciphertexts)
+            .all(|((value, nonce), ciphertext)| {
+                key.encrypt_with_nonce(*value, nonce) == *ciphertext
+            });
+        if all_match {
+            Ok(())
+        } else {
+            Err(VerifyError::Opening)
+        }
+    }
+}
+
+impl fmt::Debug for ContestOpening {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContestOpening").finish_non_exhaustive()
+    }
+}
+
+/// A contest with the statement it is checked against.
+struct Checked<'a> {
+    contest: &'a EncryptedContest,
+    shape: &'a ContestShape,
+    context: &'a Context,
+}
+
+impl Batchable for Checked<'_> {
+    fn equations(
+        &self,
+        key: &PublicKey,
+        weights: &mut dyn Weights,
+        terms: &mut Terms,
+    ) -> Result<(), VerifyError> {
+        let contest = self.contest;
+        if contest.ciphertexts.len() != self.shape.options as usize
+            || contest.proofs.len() != contest.ciphertexts.len()
+        {
+            return Err(VerifyError::Shape);
+        }
+        for (index, (ciphertext, proof)) in
+            contest.ciphertexts.iter().zip(&contest.proofs).enumerate()
+        {
+            let statement = self.shape.option_statement(ciphertext, index, self.context);
+            proof.equations(key, &statement, weights, terms)?;
+        }
+        let sum = Ciphertext::sum(&contest.ciphertexts);
+        let statement = self.shape.selection_statement(&sum, self.context);
+        contest.selection.equations(key, &statement, weights, terms)
+    }
+}
+
+impl<Id, R: CryptoRng + ?Sized> BatchVerifier<'_, Id, R> {
+    /// Adds one encrypted contest, checked against `shape` under `context`.
+    pub fn add_contest(
+        &mut self,
+        id: Id,
+        contest: &EncryptedContest,
+        shape: &ContestShape,
+        context: &Context,
+    ) {
+        self.add(
+            id,
+            &Checked {
+                contest,
+                shape,
+                context,
+            },
+        );
+    }
+
+    /// Adds one range proof.
+    pub fn add_range(&mut self, id: Id, proof: &RangeProof, statement: &RangeStatement<'_>) {
+        self.add(id, &Bound { proof, statement });
+    }
+}
