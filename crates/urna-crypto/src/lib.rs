@@ -6,6 +6,7 @@
 )]
 
 pub mod contest;
+pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod proofs;
 pub mod transcript;
 
 pub use contest::{ContestOpening, ContestShape, EncryptedContest};
+pub use dlog::DlogTable;
 pub use elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey, SecretKey};
 pub use error::{DecodeError, Error, Result, VerifyError};
 pub use group::Element;

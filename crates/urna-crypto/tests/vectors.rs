@@ -1,0 +1,146 @@
+//! Known-answer tests: RFC 9496 ristretto255 vectors, and urna's own wire-format vectors
+//! (so that no change can silently alter an encoding, a hash input or a proof).
+//!
+//! To regenerate urna's vectors after an intended format change, run with
+//! `URNA_WRITE_VECTORS=1` and review the diff of testdata/wire-v1.txt.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use sha2::{Digest, Sha512};
+use urna_crypto::encoding::Encoder;
+use urna_crypto::group::hash_to_group;
+use urna_crypto::{
+    ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptionKey,
+    SchnorrProof, SecretKey, Transcript,
+};
+
+fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+}
+
+fn hex32(text: &str) -> [u8; 32] {
+    hex::decode(text.trim()).unwrap().try_into().unwrap()
+}
+
+#[test]
+fn rfc9496_small_multiples_invalid_encodings_and_hash_to_group() {
+    let text = std::fs::read_to_string(testdata("ristretto255.txt")).unwrap();
+    let (mut multiples, mut invalid, mut hashes) = (0, 0, 0);
+    let mut point = RistrettoPoint::identity();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (kind, rest) = line.split_once(' ').unwrap();
+        match kind {
+            "multiple" => {
+                let (_, encoding) = rest.split_once(' ').unwrap();
+                let bytes = hex32(encoding);
+                assert_eq!(point.compress().to_bytes(), bytes, "multiple {multiples}");
+                assert_eq!(*Element::from_bytes(&bytes).unwrap().point(), point);
+                point += RISTRETTO_BASEPOINT_POINT;
+                multiples += 1;
+            }
+            "invalid" => {
+                assert_eq!(
+                    Element::from_bytes(&hex32(rest)),
+                    Err(DecodeError::Point),
+                    "{rest}"
+                );
+                invalid += 1;
+            }
+            "hash" => {
+                let parts: Vec<&str> = rest.split(" | ").collect();
+                let digest: [u8; 64] = Sha512::digest(parts[0].as_bytes()).into();
+                assert_eq!(hex::encode(digest), parts[1]);
+                let mapped = RistrettoPoint::from_uniform_bytes(&digest);
+                assert_eq!(hex::encode(mapped.compress().as_bytes()), parts[2]);
+                hashes += 1;
+            }
+            other => panic!("unknown line kind {other}"),
+        }
+    }
+    assert_eq!((multiples, invalid, hashes), (16, 29, 7));
+}
+
+/// Every urna encoding and proof, made from a seeded generator.
+fn wire_values() -> BTreeMap<&'static str, String> {
+    let mut rng = ChaCha20Rng::seed_from_u64(2026);
+    let mut out = BTreeMap::new();
+    let mut challenge = Transcript::new("urna/v1/test");
+    challenge
+        .bytes(b"abc")
+        .u64(7)
+        .element(&Element::generator());
+    out.insert(
+        "transcript-challenge",
+        hex::encode(challenge.challenge().as_bytes()),
+    );
+    out.insert(
+        "hash-to-group",
+        hex::encode(
+            hash_to_group("urna/v1/test", b"generator")
+                .compress()
+                .as_bytes(),
+        ),
+    );
+    let context = Context::ballot(&[0x11; 32], "mayor", &[0x22; 32]);
+    out.insert("ballot-context", hex::encode(context.as_bytes()));
+
+    let secret = SecretKey::random(&mut rng);
+    let public = secret.public_key();
+    out.insert("public-key", hex::encode(public.element().as_bytes()));
+    let x = Scalar::random(&mut rng);
+    let big_x = Element::from_point(x * RISTRETTO_BASEPOINT_POINT);
+    let mut enc = Encoder::new();
+    SchnorrProof::prove(&x, &big_x, &context, &mut rng).encode(&mut enc);
+    out.insert("schnorr-proof", hex::encode(enc.finish()));
+
+    let g2 = Element::from_point(hash_to_group("urna/v1/test", b"g2"));
+    let h2 = Element::from_point(x * g2.point());
+    let mut enc = Encoder::new();
+    DleqProof::prove(
+        &x,
+        &Element::generator(),
+        &big_x,
+        &g2,
+        &h2,
+        &context,
+        &mut rng,
+    )
+    .encode(&mut enc);
+    out.insert("dleq-proof", hex::encode(enc.finish()));
+
+    let key = EncryptionKey::new(public);
+    let shape = ContestShape::new(3, 1, 1, 1).unwrap();
+    let (contest, _) =
+        EncryptedContest::encrypt(&key, &shape, &[0, 1, 0], &context, &mut rng).unwrap();
+    let mut enc = Encoder::new();
+    contest.encode(&mut enc);
+    out.insert("contest-3-choose-1", hex::encode(enc.finish()));
+    out
+}
+
+#[test]
+fn urna_wire_format_is_stable() {
+    let path = testdata("wire-v1.txt");
+    let actual = wire_values();
+    let rendered: String = actual.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+    if std::env::var_os("URNA_WRITE_VECTORS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    for (line, want) in expected.lines().zip(rendered.lines()) {
+        assert_eq!(line, want);
+    }
+    assert_eq!(expected.lines().count(), actual.len());
+}
