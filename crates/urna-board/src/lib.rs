@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod error;
+pub mod hash;
+pub mod merkle;
+pub mod proof;
+
+pub use error::{EntryError, Error, NoteError, ProofError, Result, StoreError};
+pub use hash::TreeHash;
+pub use merkle::NodeSource;
+pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
