@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod error;
+pub mod method;
+pub mod profile;
+pub mod report;
+
+pub use error::{Error, Result};
+pub use method::{Lot, Method, Pick, TieBreak};
+pub use profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+pub use report::{Amount, Pairwise, Round, Status, Tabulation, Transfer, TransferKind};
