@@ -5,12 +5,18 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod checkpoint;
+pub mod entry;
 pub mod error;
 pub mod hash;
 pub mod merkle;
+pub mod note;
 pub mod proof;
 
+pub use checkpoint::{Checkpoint, SignedCheckpoint};
+pub use entry::{Entry, EntryKind};
 pub use error::{EntryError, Error, NoteError, ProofError, Result, StoreError};
 pub use hash::TreeHash;
 pub use merkle::NodeSource;
+pub use note::{NoteSigner, NoteVerifier, VerifiedNote, open_note, sign_note};
 pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
