@@ -1,0 +1,107 @@
+//! Benchmarks of the ballot cryptography. The "reference contest" is DESIGN.md's
+//! reference ballot's contest: 5 options, select exactly 1 (five 0/1 range proofs and
+//! one selection proof).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use std::hint::black_box;
+use urna_crypto::encoding::{Decoder, Encoder};
+use urna_crypto::{
+    BatchVerifier, ContestShape, Context, DlogTable, EncryptedContest, EncryptionKey, SecretKey,
+};
+
+fn reference_contests(count: usize) -> (EncryptionKey, ContestShape, Vec<(Context, Vec<u8>)>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+    let shape = ContestShape::new(5, 1, 1, 1).unwrap();
+    let contests = (0..count)
+        .map(|i| {
+            let context = Context::ballot(
+                &[1; 32],
+                "reference",
+                &(i as u64).to_le_bytes().repeat(4).try_into().unwrap(),
+            );
+            let mut values = [0u64; 5];
+            values[i % 5] = 1;
+            let (contest, _) =
+                EncryptedContest::encrypt(&key, &shape, &values, &context, &mut rng).unwrap();
+            let mut enc = Encoder::new();
+            contest.encode(&mut enc);
+            (context, enc.finish())
+        })
+        .collect();
+    (key, shape, contests)
+}
+
+fn decode(bytes: &[u8], shape: &ContestShape) -> EncryptedContest {
+    EncryptedContest::decode(&mut Decoder::new(bytes), shape).unwrap()
+}
+
+fn encrypt(c: &mut Criterion) {
+    let (key, shape, _) = reference_contests(0);
+    let context = Context::ballot(&[1; 32], "reference", &[2; 32]);
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    c.bench_function("reference contest: encrypt + prove", |b| {
+        b.iter(|| {
+            EncryptedContest::encrypt(
+                &key,
+                &shape,
+                black_box(&[0, 0, 1, 0, 0]),
+                &context,
+                &mut rng,
+            )
+            .unwrap()
+        })
+    });
+    c.bench_function("election key: precompute table", |b| {
+        b.iter(|| EncryptionKey::new(*black_box(key.public_key())))
+    });
+}
+
+fn verify(c: &mut Criterion) {
+    let (key, shape, contests) = reference_contests(256);
+    let public = *key.public_key();
+    c.bench_function("reference contest: decode + verify (single)", |b| {
+        let (context, bytes) = &contests[0];
+        b.iter(|| {
+            decode(bytes, &shape)
+                .verify(&public, &shape, context)
+                .unwrap()
+        })
+    });
+    let mut group = c.benchmark_group("reference contest: decode + verify (batched)");
+    for size in [16usize, 64, 256] {
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
+            let mut rng = ChaCha20Rng::seed_from_u64(3);
+            b.iter(|| {
+                let mut batch = BatchVerifier::new(public, &mut rng);
+                for (i, (context, bytes)) in contests.iter().take(size).enumerate() {
+                    batch.add_contest(i, &decode(bytes, &shape), &shape, context);
+                }
+                batch.verify().unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn dlog(c: &mut Criterion) {
+    c.bench_function("dlog table: build (2^18 entries)", |b| {
+        b.iter(DlogTable::new)
+    });
+    let table = DlogTable::new();
+    let point = curve25519_dalek::Scalar::from(999_999_999u64)
+        * curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+    c.bench_function("dlog table: recover 999,999,999", |b| {
+        b.iter(|| table.recover(black_box(&point)).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = encrypt, verify, dlog
+}
+criterion_main!(benches);
