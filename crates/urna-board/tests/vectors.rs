@@ -320,3 +320,19 @@ fn corrupt_consistency(
     }
     out
 }
+
+#[test]
+fn a_log_on_a_store_gives_the_same_roots_and_proofs() {
+    let v = load();
+    let mut log = urna_board::Log::open(urna_board::MemoryStore::new(), "urna.example/v").unwrap();
+    for (i, leaf) in v.leaves.iter().enumerate() {
+        log.integrate(std::slice::from_ref(leaf)).unwrap();
+        assert_eq!(log.root(), v.roots[i + 1]);
+    }
+    for (index, size, want) in &v.inclusion {
+        assert_eq!(&log.inclusion_proof(*index, *size).unwrap(), want);
+    }
+    for (first, second, want) in &v.consistency {
+        assert_eq!(&log.consistency_proof(*first, *second).unwrap(), want);
+    }
+}
