@@ -6,6 +6,7 @@
 )]
 
 pub mod contest;
+pub mod credential;
 pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
@@ -15,6 +16,11 @@ pub mod proofs;
 pub mod transcript;
 
 pub use contest::{ContestOpening, ContestShape, EncryptedContest};
+pub use credential::blind::{
+    BlindSignature, BlindSigningKey, BlindVerifyingKey, BlindedMessage, BlindingState,
+    MessageRandomizer, RsaSignature,
+};
+pub use credential::{CredentialPublicKey, CredentialSecret, CredentialSignature, Nullifier};
 pub use dlog::DlogTable;
 pub use elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey, SecretKey};
 pub use error::{DecodeError, Error, Result, VerifyError};
