@@ -14,6 +14,7 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod store;
+pub mod tiles;
 
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use entry::{Entry, EntryKind};
@@ -26,3 +27,4 @@ pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion}
 pub use store::memory::MemoryStore;
 pub use store::sqlite::SqliteStore;
 pub use store::{Batch, Store, StoredCheckpoint};
+pub use tiles::{TileId, TileKind};

@@ -3,7 +3,8 @@
 //! tile per level, at most 64 × 8 KiB) is kept in memory.
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint, check_origin};
-use crate::error::{NoteError, Result, StoreError};
+use crate::entry::MAX_ENTRY_LEN;
+use crate::error::{EntryError, NoteError, Result, StoreError};
 use crate::hash::{HASH_LEN, TreeHash};
 use crate::merkle::{self, NodeSource};
 use crate::note::NoteSigner;
@@ -128,6 +129,9 @@ impl<S: Store> Log<S> {
         let start = self.size;
         if entries.is_empty() {
             return Ok(start);
+        }
+        if let Some(e) = entries.iter().find(|e| e.len() > MAX_ENTRY_LEN) {
+            return Err(EntryError::TooLarge(e.len()).into());
         }
         let mut edge = self.edge.clone();
         // Tiles completed during this batch, plus the edge tiles touched at the end.
