@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod ballot;
 pub mod contest;
 pub mod credential;
 pub mod dlog;
@@ -15,6 +16,7 @@ pub mod group;
 pub mod proofs;
 pub mod transcript;
 
+pub use ballot::{BallotLayout, BallotOpening, Credential, EncryptedBallot, short_tracking_code};
 pub use contest::{ContestOpening, ContestShape, EncryptedContest};
 pub use credential::blind::{
     BlindSignature, BlindSigningKey, BlindVerifyingKey, BlindedMessage, BlindingState,
