@@ -27,6 +27,9 @@ pub enum Error {
     /// The sequencer has stopped (after a shutdown or a storage failure).
     #[error("the sequencer has stopped")]
     SequencerStopped,
+    /// The sequencer's queue is full: back-pressure, try again later.
+    #[error("the sequencer queue is full")]
+    QueueFull,
 }
 
 /// Why a Merkle proof was refused or could not be built.

@@ -13,6 +13,7 @@ pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod sequencer;
 pub mod store;
 pub mod tiles;
 
@@ -24,6 +25,7 @@ pub use log::Log;
 pub use merkle::NodeSource;
 pub use note::{NoteSigner, NoteVerifier, VerifiedNote, open_note, sign_note};
 pub use proof::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
+pub use sequencer::{Appended, Pending, Sequencer, SequencerConfig};
 pub use store::memory::MemoryStore;
 pub use store::sqlite::SqliteStore;
 pub use store::{Batch, Store, StoredCheckpoint};

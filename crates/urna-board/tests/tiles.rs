@@ -38,10 +38,7 @@ fn tiles_and_bundles_of_a_70000_entry_log() {
         assert_eq!(bytes.len(), 32 * id.width.map_or(256, usize::from), "{id}");
     }
     // Level 0 holds leaf hashes; level 1 holds roots of full level-0 tiles.
-    let t0 = hashes(
-        &log.tile(&TileId::parse("tile/0/100").unwrap())
-            .unwrap(),
-    );
+    let t0 = hashes(&log.tile(&TileId::parse("tile/0/100").unwrap()).unwrap());
     assert_eq!(t0[7], TreeHash::leaf(&entries[100 * 256 + 7]));
     let t1 = hashes(&log.tile(&TileId::parse("tile/1/000").unwrap()).unwrap());
     assert_eq!(
