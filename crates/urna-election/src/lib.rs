@@ -5,12 +5,15 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod cvr;
 pub mod error;
 pub mod method;
+pub mod methods;
 pub mod profile;
 pub mod report;
 
 pub use error::{Error, Result};
 pub use method::{Lot, Method, Pick, TieBreak};
+pub use methods::irv::{IrvOptions, Ties};
 pub use profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
 pub use report::{Amount, Pairwise, Round, Status, Tabulation, Transfer, TransferKind};

@@ -154,7 +154,7 @@ impl RankedProfile {
         if candidates.is_empty() {
             return Err(Error::InvalidProfile("no candidates".into()));
         }
-        if u32::try_from(candidates.len()).is_err() {
+        if i32::try_from(candidates.len()).is_err() {
             return Err(Error::InvalidProfile("too many candidates".into()));
         }
         let mut seen = vec![usize::MAX; candidates.len()];

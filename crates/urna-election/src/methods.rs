@@ -1,0 +1,4 @@
+//! The counting methods.
+
+pub mod irv;
+pub mod stv;

@@ -1,0 +1,194 @@
+//! Single transferable vote: Scottish STV, WIGM and Meek, and what they share.
+
+pub(crate) mod gregory;
+pub mod meek;
+pub mod scottish;
+pub mod wigm;
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::profile::{CandidateId, RankedProfile};
+
+/// Marks an entry of [`Grouped`] preferences as tied with the entry after it.
+pub(crate) const TIED: u32 = 1 << 31;
+
+/// Identical ballots merged, in order of first appearance (so a count never depends
+/// on hash order), without withdrawn candidates and without empty or zero-count ones.
+///
+/// Each ballot's preferences are one flat run of candidate indices; an entry carrying
+/// [`TIED`] shares its preference group with the next entry.
+#[derive(Clone, Debug)]
+pub(crate) struct Grouped {
+    entries: Vec<u32>,
+    spans: Vec<(usize, usize)>,
+    counts: Vec<u64>,
+    /// Every voter, including those whose ballot ranks nobody who stands.
+    pub voters: u64,
+}
+
+impl Grouped {
+    pub(crate) fn new(profile: &RankedProfile) -> Self {
+        let withdrawn: Vec<bool> = profile
+            .candidates()
+            .iter()
+            .map(|c| c.is_withdrawn())
+            .collect();
+        let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut entries = Vec::new();
+        let mut spans = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut key = Vec::new();
+        for b in profile.ballots() {
+            if b.count() == 0 {
+                continue;
+            }
+            key.clear();
+            for g in b.ranking() {
+                let before = key.len();
+                key.extend(
+                    g.iter()
+                        .filter(|c| !withdrawn[c.index()])
+                        .map(|c| c.get() | TIED),
+                );
+                if key.len() > before
+                    && let Some(last) = key.last_mut()
+                {
+                    *last &= !TIED;
+                }
+            }
+            if key.is_empty() {
+                continue;
+            }
+            if let Some(&i) = index.get(&key) {
+                counts[i] += b.count();
+                continue;
+            }
+            index.insert(key.clone(), spans.len());
+            spans.push((entries.len(), entries.len() + key.len()));
+            entries.extend_from_slice(&key);
+            counts.push(b.count());
+        }
+        Self {
+            entries,
+            spans,
+            counts,
+            voters: profile.voters(),
+        }
+    }
+
+    /// How many distinct ballots.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The raw preference entries of ballot `i`.
+    pub(crate) fn prefs(&self, i: usize) -> &[u32] {
+        let (a, b) = self.spans[i];
+        &self.entries[a..b]
+    }
+
+    /// How many voters cast ballot `i`.
+    pub(crate) fn count(&self, i: usize) -> u64 {
+        self.counts[i]
+    }
+
+    /// Whether ballot `i` has no tied preferences.
+    pub(crate) fn is_strict(&self, i: usize) -> bool {
+        self.prefs(i).iter().all(|e| e & TIED == 0)
+    }
+}
+
+/// The preference group of `prefs` starting at `pos` (raw entries; mask with
+/// `!TIED`), or `None` past the end.
+pub(crate) fn group_at(prefs: &[u32], pos: usize) -> Option<&[u32]> {
+    let rest = prefs.get(pos..).filter(|r| !r.is_empty())?;
+    let len = rest
+        .iter()
+        .position(|e| e & TIED == 0)
+        .map_or(rest.len(), |p| p + 1);
+    Some(&rest[..len])
+}
+
+/// The seats to fill: `seats` if given, else the profile's; at least one, and fewer
+/// than the candidates standing would make the count trivial but is allowed.
+pub(crate) fn seats(profile: &RankedProfile, seats: Option<u32>) -> Result<u32> {
+    let seats = seats
+        .or(profile.seats())
+        .ok_or_else(|| Error::Count("the number of seats is not given".into()))?;
+    if seats == 0 {
+        return Err(Error::Count("no seats to fill".into()));
+    }
+    Ok(seats)
+}
+
+/// Candidate ids `0..n`.
+pub(crate) fn ids(n: usize) -> impl Iterator<Item = CandidateId> {
+    (0..n as u32).map(CandidateId::new)
+}
+
+/// `10^places` as an i128.
+pub(crate) fn pow10(places: u32) -> i128 {
+    10i128.pow(places)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Candidate, RankedBallot};
+
+    #[test]
+    fn groups_identical_ballots_and_drops_withdrawn() {
+        let id = CandidateId::new;
+        let profile = RankedProfile::new(
+            vec![
+                Candidate::new("a"),
+                Candidate::withdrawn("b"),
+                Candidate::new("c"),
+            ],
+            Some(1),
+            None,
+            vec![
+                RankedBallot::strict(2, &[id(0), id(2)]),
+                RankedBallot::strict(1, &[id(1)]),
+                RankedBallot::strict(3, &[id(0), id(1), id(2)]),
+                RankedBallot::strict(0, &[id(2)]),
+            ],
+        )
+        .unwrap();
+        let g = Grouped::new(&profile);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g.prefs(0), &[0, 2]);
+        assert_eq!(g.count(0), 5);
+        assert_eq!(g.voters, 6);
+        assert!(seats(&profile, Some(0)).is_err());
+        assert_eq!(seats(&profile, None).unwrap(), 1);
+    }
+
+    #[test]
+    fn groups_ties() {
+        let id = CandidateId::new;
+        let profile = RankedProfile::new(
+            vec![
+                Candidate::new("a"),
+                Candidate::withdrawn("b"),
+                Candidate::new("c"),
+                Candidate::new("d"),
+            ],
+            Some(1),
+            None,
+            vec![RankedBallot::new(
+                1,
+                vec![vec![id(1), id(2)], vec![id(0), id(3)]],
+            )],
+        )
+        .unwrap();
+        let g = Grouped::new(&profile);
+        let p = g.prefs(0);
+        assert_eq!(p, &[2, TIED, 3]);
+        assert!(!g.is_strict(0));
+        assert_eq!(group_at(p, 0), Some(&[2][..]));
+        assert_eq!(group_at(p, 1), Some(&[TIED, 3][..]));
+        assert_eq!(group_at(p, 3), None);
+    }
+}
