@@ -67,7 +67,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // What an observer sees: the latest checkpoint, opened with the log's public key.
     let log = Log::open(SqliteStore::open(&db)?, ORIGIN)?;
     let stored = log.latest_checkpoint()?.ok_or("no checkpoint")?;
-    let checkpoint = SignedCheckpoint::open(stored.note.as_bytes(), ORIGIN, &[verifier.clone()])?;
+    let checkpoint = SignedCheckpoint::open(
+        stored.note.as_bytes(),
+        ORIGIN,
+        std::slice::from_ref(&verifier),
+    )?;
     let size = checkpoint.checkpoint().size();
 
     // What a voter checks: their entry is in the tree the checkpoint commits to.
