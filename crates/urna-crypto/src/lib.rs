@@ -8,12 +8,14 @@
 pub mod ballot;
 pub mod contest;
 pub mod credential;
+pub mod dkg;
 pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
 pub mod error;
 pub mod group;
 pub mod proofs;
+pub mod threshold;
 pub mod transcript;
 
 pub use ballot::{BallotLayout, BallotOpening, Credential, EncryptedBallot, short_tracking_code};
@@ -23,6 +25,10 @@ pub use credential::blind::{
     MessageRandomizer, RsaSignature,
 };
 pub use credential::{CredentialPublicKey, CredentialSecret, CredentialSignature, Nullifier};
+pub use dkg::{
+    Ceremony, Complaint, Dealer, Dealing, DkgParameters, KeyShare, RevealedShare, SecretShare,
+    ThresholdPublicKey,
+};
 pub use dlog::DlogTable;
 pub use elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey, SecretKey};
 pub use error::{DecodeError, Error, Result, VerifyError};
@@ -31,4 +37,5 @@ pub use proofs::batch::BatchVerifier;
 pub use proofs::dleq::DleqProof;
 pub use proofs::range::{RangeKind, RangeProof, RangeStatement};
 pub use proofs::schnorr::SchnorrProof;
+pub use threshold::{PartialDecryption, VerifiedPartialDecryption};
 pub use transcript::{Context, Transcript};
