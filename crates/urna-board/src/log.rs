@@ -63,6 +63,11 @@ impl<S: Store> Log<S> {
     /// root (a store that disagrees with what was signed is refused, never extended).
     pub fn open(store: S, origin: &str) -> Result<Self> {
         check_origin(origin)?;
+        // Read in the order the sequencer writes in reverse (checkpoint, head, tiles),
+        // so a reader racing a writer sees a checkpoint no newer than the head and
+        // tiles no older than it. Tiles only ever grow, so a longer edge tile than
+        // the head needs is cut to the head's width.
+        let latest = store.latest_checkpoint()?;
         let (size, stored_root) = store.head()?;
         let mut edge = Vec::new();
         for level in 0..64 {
@@ -71,14 +76,14 @@ impl<S: Store> Log<S> {
                 break;
             }
             let tile = (count - 1) / TILE_WIDTH;
-            let want = ((count - 1) % TILE_WIDTH + 1) as usize;
+            let want = ((count - 1) % TILE_WIDTH + 1) as usize * HASH_LEN;
             let bytes = store
                 .read_tile(level as u8, tile)?
                 .ok_or(StoreError::Corrupt("missing edge tile"))?;
-            if bytes.len() != want * HASH_LEN {
-                return Err(StoreError::Corrupt("edge tile of the wrong width").into());
-            }
-            edge.push(decode_tile(&bytes));
+            let bytes = bytes
+                .get(..want)
+                .ok_or(StoreError::Corrupt("edge tile narrower than the tree"))?;
+            edge.push(decode_tile(bytes));
         }
         let log = Self {
             store,
@@ -89,7 +94,7 @@ impl<S: Store> Log<S> {
         if log.root() != stored_root {
             return Err(StoreError::Corrupt("stored hashes do not give the stored root").into());
         }
-        if let Some(cp) = log.store.latest_checkpoint()?
+        if let Some(cp) = latest
             && (cp.size > size || log.root_at(cp.size)? != cp.root)
         {
             return Err(StoreError::Fork(cp.size).into());

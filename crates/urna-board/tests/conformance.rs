@@ -222,3 +222,29 @@ fn a_store_that_disagrees_with_its_checkpoint_is_refused() {
         StoreError::Fork(2).into()
     );
 }
+
+#[test]
+fn a_sqlite_reader_keeps_serving_its_snapshot_while_the_writer_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.db");
+    let signer = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let mut writer = Log::open(SqliteStore::open(&path).unwrap(), ORIGIN).unwrap();
+    writer.integrate(&entries(0, 700)).unwrap();
+    writer.sign_checkpoint(&signer).unwrap();
+    let reader = Log::open(SqliteStore::open(&path).unwrap(), ORIGIN).unwrap();
+    // The writer extends the partial tiles the reader's snapshot ends in.
+    writer.integrate(&entries(700, 90)).unwrap();
+    writer.sign_checkpoint(&signer).unwrap();
+    let all = leaf_hashes(790);
+    assert_eq!(reader.size(), 700);
+    assert_eq!(reader.root(), reference_root(&all[..700]));
+    for m in [0u64, 511, 699] {
+        let p = reader.inclusion_proof(m, 700).unwrap();
+        verify_inclusion(&all[m as usize], m, 700, &p, &reader.root()).unwrap();
+    }
+    // A reader opened now sees the longer tree; edge tiles wider than needed are cut.
+    let later = Log::open(SqliteStore::open(&path).unwrap(), ORIGIN).unwrap();
+    assert_eq!((later.size(), later.root()), (790, writer.root()));
+    let c = later.consistency_proof(700, 790).unwrap();
+    verify_consistency(700, 790, &c, &reader.root(), &later.root()).unwrap();
+}
