@@ -80,6 +80,13 @@ impl ContestShape {
         self.max_total
     }
 
+    /// Whether the contest needs a selection-limit proof: not when the limits are
+    /// `0..=options·max_value`, which every ballot with valid options meets anyway
+    /// (approval, score without a budget).
+    pub fn has_selection_proof(&self) -> bool {
+        !(self.min_total == 0 && self.max_total == u64::from(self.options) * self.max_value)
+    }
+
     fn option_statement<'a>(
         &self,
         ciphertext: &'a Ciphertext,
@@ -117,7 +124,7 @@ impl ContestShape {
 pub struct EncryptedContest {
     ciphertexts: Vec<Ciphertext>,
     proofs: Vec<RangeProof>,
-    selection: RangeProof,
+    selection: Option<RangeProof>,
 }
 
 /// The secret opening of an encrypted contest: the values and the encryption nonces.
@@ -154,10 +161,20 @@ impl EncryptedContest {
             ciphertexts.push(ciphertext);
             nonces.push(nonce);
         }
-        let sum = Ciphertext::sum(&ciphertexts);
-        let statement = shape.selection_statement(&sum, context);
-        let total = values.iter().sum();
-        let selection = RangeProof::prove(key, &statement, total, &Nonce::sum(&nonces), rng)?;
+        let selection = if shape.has_selection_proof() {
+            let sum = Ciphertext::sum(&ciphertexts);
+            let statement = shape.selection_statement(&sum, context);
+            let total = values.iter().sum();
+            Some(RangeProof::prove(
+                key,
+                &statement,
+                total,
+                &Nonce::sum(&nonces),
+                rng,
+            )?)
+        } else {
+            None
+        };
         let contest = Self {
             ciphertexts,
             proofs,
@@ -197,15 +214,16 @@ impl EncryptedContest {
             {
                 proof.verify(key, &shape.option_statement(ciphertext, index, context))?;
             }
-            let sum = Ciphertext::sum(&self.ciphertexts);
-            self.selection
-                .verify(key, &shape.selection_statement(&sum, context))?;
+            if let Some(selection) = &self.selection {
+                let sum = Ciphertext::sum(&self.ciphertexts);
+                selection.verify(key, &shape.selection_statement(&sum, context))?;
+            }
             Err(VerifyError::Range)
         })
     }
 
     /// Appends the encoding: the option count (`u32`), each ciphertext, each option
-    /// proof, then the selection proof.
+    /// proof, then the selection proof if the shape has one.
     pub fn encode(&self, out: &mut Encoder) {
         out.len(self.ciphertexts.len());
         for ciphertext in &self.ciphertexts {
@@ -214,7 +232,9 @@ impl EncryptedContest {
         for proof in &self.proofs {
             proof.encode(out);
         }
-        self.selection.encode(out);
+        if let Some(selection) = &self.selection {
+            selection.encode(out);
+        }
     }
 
     /// Reads an encoding that must match `shape` exactly (option count, branch counts).
@@ -230,8 +250,12 @@ impl EncryptedContest {
         let proofs = (0..options)
             .map(|_| RangeProof::decode(input, option_branches))
             .collect::<Result<Vec<_>, _>>()?;
-        let selection_branches = (shape.max_total - shape.min_total + 1) as usize;
-        let selection = RangeProof::decode(input, selection_branches)?;
+        let selection = if shape.has_selection_proof() {
+            let branches = (shape.max_total - shape.min_total + 1) as usize;
+            Some(RangeProof::decode(input, branches)?)
+        } else {
+            None
+        };
         Ok(Self {
             ciphertexts,
             proofs,
@@ -309,6 +333,7 @@ impl Batchable for Checked<'_> {
         let contest = self.contest;
         if contest.ciphertexts.len() != self.shape.options as usize
             || contest.proofs.len() != contest.ciphertexts.len()
+            || contest.selection.is_some() != self.shape.has_selection_proof()
         {
             return Err(VerifyError::Shape);
         }
@@ -318,9 +343,14 @@ impl Batchable for Checked<'_> {
             let statement = self.shape.option_statement(ciphertext, index, self.context);
             proof.equations(key, &statement, weights, terms)?;
         }
-        let sum = Ciphertext::sum(&contest.ciphertexts);
-        let statement = self.shape.selection_statement(&sum, self.context);
-        contest.selection.equations(key, &statement, weights, terms)
+        match &contest.selection {
+            Some(selection) => {
+                let sum = Ciphertext::sum(&contest.ciphertexts);
+                let statement = self.shape.selection_statement(&sum, self.context);
+                selection.equations(key, &statement, weights, terms)
+            }
+            None => Ok(()),
+        }
     }
 }
 

@@ -339,3 +339,21 @@ fn a_benaloh_opening_exposes_a_device_that_encrypted_something_else() {
         urna_crypto::ContestOpening::from_revealed(vec![0, 1, 0, 0, 0], &opening.reveal());
     assert_eq!(claimed.check(&s.key, &contest), Err(VerifyError::Opening));
 }
+
+#[test]
+fn implied_selection_limits_carry_no_selection_proof() {
+    let mut s = setup(8);
+    let ctx = context(3);
+    let approval = ContestShape::new(4, 1, 0, 4).unwrap();
+    let limited = ContestShape::new(4, 1, 0, 3).unwrap();
+    assert!(!approval.has_selection_proof());
+    assert!(limited.has_selection_proof());
+    let (contest, _) =
+        EncryptedContest::encrypt(&s.key, &approval, &[1, 1, 1, 1], &ctx, &mut s.rng).unwrap();
+    contest.verify(s.key.public_key(), &approval, &ctx).unwrap();
+    let bytes = encode(&contest);
+    assert_eq!(bytes.len(), 4 + 4 * 64 + 4 * (4 + 2 * 128));
+    // The same encoding is not a contest of a shape that needs a selection proof.
+    assert!(decode(&bytes, &limited).is_none());
+    assert!(EncryptedContest::encrypt(&s.key, &limited, &[1, 1, 1, 1], &ctx, &mut s.rng).is_err());
+}
