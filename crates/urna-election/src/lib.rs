@@ -7,13 +7,20 @@
 
 pub mod cvr;
 pub mod error;
+pub mod manifest;
 pub mod method;
 pub mod methods;
 pub mod profile;
 pub mod report;
+pub mod scored;
 
 pub use error::{Error, Result};
+pub use manifest::{
+    BallotStyle, Contest, ContestOption, Fraction, Limits, Manifest, ManifestError,
+    ReferendumRules, Revoting, TallyKind,
+};
 pub use method::{Lot, Method, Pick, TieBreak};
 pub use methods::irv::{IrvOptions, Ties};
 pub use profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
 pub use report::{Amount, Pairwise, Round, Status, Tabulation, Transfer, TransferKind};
+pub use scored::{ScoredBallot, ScoredProfile};

@@ -1,0 +1,42 @@
+//! Profiles from the literature shared by the methods' tests.
+
+use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+
+/// The Tennessee capital example (Wikipedia, "Condorcet method"): 42% Memphis,
+/// 26% Nashville, 15% Chattanooga, 17% Knoxville, each ranking by distance.
+pub(crate) fn tennessee() -> RankedProfile {
+    let c = CandidateId::new;
+    let (m, n, ch, k) = (c(0), c(1), c(2), c(3));
+    RankedProfile::new(
+        ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
+            .map(Candidate::new)
+            .into(),
+        Some(1),
+        None,
+        vec![
+            RankedBallot::strict(42, &[m, n, ch, k]),
+            RankedBallot::strict(26, &[n, ch, k, m]),
+            RankedBallot::strict(15, &[ch, k, n, m]),
+            RankedBallot::strict(17, &[k, ch, n, m]),
+        ],
+    )
+    .unwrap()
+}
+
+/// A profile from `(count, "ACBED")` rows over candidates named A, B, C, …
+pub(crate) fn letters(n: usize, rows: &[(u64, &str)]) -> RankedProfile {
+    let cands = (0..n)
+        .map(|i| Candidate::new(char::from(b'A' + i as u8).to_string()))
+        .collect();
+    let ballots = rows
+        .iter()
+        .map(|(count, order)| {
+            let ids: Vec<CandidateId> = order
+                .bytes()
+                .map(|b| CandidateId::new(u32::from(b - b'A')))
+                .collect();
+            RankedBallot::strict(*count, &ids)
+        })
+        .collect();
+    RankedProfile::new(cands, Some(1), None, ballots).unwrap()
+}

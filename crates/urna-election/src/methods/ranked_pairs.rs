@@ -1,0 +1,196 @@
+//! Ranked Pairs (Tideman 1987), with the tie-breaking of Zavist and Tideman (1989).
+//!
+//! Every majority `a > b` (`d[a][b] > d[b][a]`) is a pair. Pairs are sorted strongest
+//! first: more voters for the winner, then fewer for the loser, then by the contest's
+//! lot (the "tie-breaking ranking of candidates": the pair whose winner is more
+//! favoured first, and for the same winner the pair whose loser is less favoured
+//! first). Each pair is locked in turn unless it would close a cycle with the pairs
+//! already locked. The locked graph orders the candidates: at each seat the remaining
+//! candidates with no locked defeat by a remaining candidate are the potential
+//! winners, and the lot decides between several (which only happens when pairwise
+//! ties leave candidates unordered).
+
+use crate::Method;
+use crate::error::Result;
+use crate::method::{Pick, TieBreak};
+use crate::profile::{CandidateId, RankedProfile};
+use crate::report::{Round, Status, Tabulation};
+
+use super::pairwise::pairwise;
+use super::tally::{amount, check_seats, describe, ids, names};
+
+/// Counts a Ranked Pairs election for `seats` winners (the first `seats` of its order).
+///
+/// # Errors
+/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
+pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
+    let cands = profile.candidates();
+    let seats_n = check_seats(cands, seats)?;
+    let matrix = pairwise(profile);
+    let d = &matrix.preferred;
+    let n = cands.len();
+    let lot = tie.lot(cands);
+    let standing = |i: usize| !cands[i].is_withdrawn();
+
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for a in (0..n).filter(|&a| standing(a)) {
+        for b in (0..n).filter(|&b| standing(b)) {
+            if d[a][b] > d[b][a] {
+                pairs.push((a, b));
+            }
+        }
+    }
+    let rank = |i: usize| lot.rank(CandidateId::new(u32::try_from(i).unwrap_or(u32::MAX)));
+    pairs.sort_by(|&(a, b), &(c, e)| {
+        d[c][e]
+            .cmp(&d[a][b])
+            .then(d[b][a].cmp(&d[e][c]))
+            .then(rank(a).cmp(&rank(c)))
+            .then(rank(e).cmp(&rank(b)))
+    });
+
+    let mut locked = vec![vec![false; n]; n];
+    let mut round = Round::new(1, n, 0);
+    for &(a, b) in &pairs {
+        let line = format!(
+            "{} > {} ({} to {})",
+            cands[a].name(),
+            cands[b].name(),
+            d[a][b],
+            d[b][a]
+        );
+        if reaches(&locked, b, a) {
+            round
+                .notes
+                .push(format!("skipped {line}: it would close a cycle"));
+        } else {
+            locked[a][b] = true;
+            round.notes.push(format!("locked {line}"));
+        }
+    }
+
+    let mut remaining: Vec<CandidateId> = ids(n).filter(|c| standing(c.index())).collect();
+    let mut winners = Vec::with_capacity(seats_n);
+    while winners.len() < seats_n {
+        let sources: Vec<CandidateId> = remaining
+            .iter()
+            .copied()
+            .filter(|&a| !remaining.iter().any(|&b| locked[b.index()][a.index()]))
+            .collect();
+        let Some(pick) = tie.pick(&sources, &[], &lot, Pick::Highest) else {
+            break;
+        };
+        if sources.len() > 1 {
+            round.notes.push(format!(
+                "unordered by locked pairs: {}; {} by {}",
+                names(cands, &sources),
+                cands[pick.index()].name(),
+                describe(tie)
+            ));
+        }
+        remaining.retain(|&c| c != pick);
+        winners.push(pick);
+    }
+
+    round.tallies = (0..n)
+        .map(|a| amount((0..n).filter(|&b| b != a && reaches(&locked, a, b)).count() as u64))
+        .collect();
+    for c in ids(n) {
+        let i = c.index();
+        round.status[i] = if !standing(i) {
+            Status::Withdrawn
+        } else if winners.contains(&c) {
+            Status::Elected
+        } else {
+            round.eliminated.push(c);
+            Status::Eliminated
+        };
+    }
+    round.elected.clone_from(&winners);
+    Ok(Tabulation {
+        method: Method::RankedPairs,
+        candidates: cands.iter().map(|c| c.name().to_owned()).collect(),
+        seats,
+        winners,
+        rounds: vec![round],
+        quota: None,
+        pairwise: Some(matrix),
+        notes: vec!["round values: opponents ranked below through locked pairs".into()],
+    })
+}
+
+/// Whether `to` is reachable from `from` along locked pairs.
+fn reaches(locked: &[Vec<bool>], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; locked.len()];
+    let mut stack = vec![from];
+    while let Some(x) = stack.pop() {
+        if x == to {
+            return true;
+        }
+        if std::mem::replace(&mut seen[x], true) {
+            continue;
+        }
+        stack.extend((0..locked.len()).filter(|&y| locked[x][y] && !seen[y]));
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{letters, tennessee};
+    use super::*;
+
+    #[test]
+    fn tennessee_elects_nashville_with_full_order() {
+        let t = ranked_pairs(&tennessee(), 4, &TieBreak::default()).unwrap();
+        // Nashville > Chattanooga > Knoxville > Memphis.
+        assert_eq!(
+            t.winner_names(),
+            ["Nashville", "Chattanooga", "Knoxville", "Memphis"]
+        );
+        assert_eq!(t.rounds[0].tallies, [0, 3, 2, 1].map(amount));
+    }
+
+    #[test]
+    fn a_cycle_skips_the_weakest_pair() {
+        // A>B 7-2? Build the classic cycle: A beats B, B beats C, C beats A.
+        let p = letters(3, &[(4, "ABC"), (3, "BCA"), (2, "CAB")]);
+        // d: A>B 6-3, B>C 7-2, C>A 5-4. Lock B>C (7), A>B (6); C>A (5) closes a cycle.
+        let t = ranked_pairs(&p, 1, &TieBreak::default()).unwrap();
+        assert_eq!(t.winner_names(), ["A"]);
+        assert!(
+            t.rounds[0]
+                .notes
+                .iter()
+                .any(|n| n.starts_with("skipped C > A"))
+        );
+    }
+
+    #[test]
+    fn schulze_example_1_elects_a_under_ranked_pairs() {
+        // Schulze (2018) example 1 has a cycle; Schulze elects E, while Ranked Pairs
+        // locks B>D 33, E>D 31, A>D 30, C>B 29, skips D>C 28, locks E>B 27, A>C 26,
+        // skips B>A 25, locks C>E 24, skips E>A 23: A is the only source.
+        let p = letters(
+            5,
+            &[
+                (5, "ACBED"),
+                (5, "ADECB"),
+                (8, "BEDAC"),
+                (3, "CABED"),
+                (7, "CAEBD"),
+                (2, "CBADE"),
+                (7, "DCEBA"),
+                (8, "EBADC"),
+            ],
+        );
+        let t = ranked_pairs(&p, 1, &TieBreak::default()).unwrap();
+        assert_eq!(t.winner_names(), ["A"]);
+        let skipped: Vec<&String> = t.rounds[0]
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("skipped"))
+            .collect();
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+    }
+}

@@ -1,0 +1,213 @@
+//! The Schulze method (beatpath), as defined in Markus Schulze, "The Schulze Method of
+//! Voting" (2018), with the "winning votes" link strength.
+//!
+//! The strength of the link `a → b` is `d[a][b]` if `d[a][b] > d[b][a]`, else 0; the
+//! strength of a path is its weakest link; `p[a][b]` is the strongest path from `a` to
+//! `b` (widest paths, Floyd–Warshall). `a` beats `b` if `p[a][b] > p[b][a]`; this
+//! relation is transitive, so candidates are elected in order: at each seat, the
+//! remaining candidates no remaining candidate beats are the potential winners, and a
+//! tie between several goes to the contest's lot ([`TieBreak`]).
+
+use crate::Method;
+use crate::error::Result;
+use crate::method::{Pick, TieBreak};
+use crate::profile::{CandidateId, RankedProfile};
+use crate::report::{Round, Status, Tabulation};
+
+use super::pairwise::pairwise;
+use super::tally::{amount, check_seats, describe, ids, names};
+
+/// The strongest-path matrix of a pairwise matrix `d` (winning votes).
+#[must_use]
+pub fn strongest_paths(d: &[Vec<u64>]) -> Vec<Vec<u64>> {
+    let n = d.len();
+    let mut p = vec![vec![0u64; n]; n];
+    for a in 0..n {
+        for b in 0..n {
+            if a != b && d[a][b] > d[b][a] {
+                p[a][b] = d[a][b];
+            }
+        }
+    }
+    for i in 0..n {
+        // Row i does not change while rows j ≠ i are relaxed through i.
+        let through = p[i].clone();
+        for (j, row) in p.iter_mut().enumerate() {
+            let pji = row[i];
+            if j == i || pji == 0 {
+                continue;
+            }
+            for (k, (cell, &pik)) in row.iter_mut().zip(&through).enumerate() {
+                if k != i && k != j {
+                    let via = pji.min(pik);
+                    if via > *cell {
+                        *cell = via;
+                    }
+                }
+            }
+        }
+    }
+    p
+}
+
+/// Counts a Schulze election for `seats` winners (the first `seats` of the Schulze
+/// order).
+///
+/// # Errors
+/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
+pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
+    let cands = profile.candidates();
+    let seats_n = check_seats(cands, seats)?;
+    let matrix = pairwise(profile);
+    let p = strongest_paths(&matrix.preferred);
+    let n = cands.len();
+    let beats = |a: usize, b: usize| p[a][b] > p[b][a];
+    let lot = tie.lot(cands);
+    let mut round = Round::new(1, n, 0);
+    round.tallies = (0..n)
+        .map(|a| amount((0..n).filter(|&b| beats(a, b)).count() as u64))
+        .collect();
+    let mut remaining: Vec<CandidateId> = ids(n)
+        .filter(|c| !cands[c.index()].is_withdrawn())
+        .collect();
+    let mut winners = Vec::with_capacity(seats_n);
+    while winners.len() < seats_n {
+        let potential: Vec<CandidateId> = remaining
+            .iter()
+            .copied()
+            .filter(|&a| !remaining.iter().any(|&b| beats(b.index(), a.index())))
+            .collect();
+        let Some(pick) = tie.pick(&potential, &[], &lot, Pick::Highest) else {
+            break;
+        };
+        if potential.len() > 1 {
+            round.notes.push(format!(
+                "potential winners {} are unbeaten: {} by {}",
+                names(cands, &potential),
+                cands[pick.index()].name(),
+                describe(tie)
+            ));
+        }
+        remaining.retain(|&c| c != pick);
+        winners.push(pick);
+    }
+    for c in ids(n) {
+        let i = c.index();
+        round.status[i] = if cands[i].is_withdrawn() {
+            Status::Withdrawn
+        } else if winners.contains(&c) {
+            Status::Elected
+        } else {
+            round.eliminated.push(c);
+            Status::Eliminated
+        };
+    }
+    round.elected.clone_from(&winners);
+    for (a, row) in p.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(b, v)| {
+                if a == b {
+                    "-".to_owned()
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        round.notes.push(format!(
+            "strongest paths from {}: {}",
+            cands[a].name(),
+            cells.join(" ")
+        ));
+    }
+    Ok(Tabulation {
+        method: Method::Schulze,
+        candidates: cands.iter().map(|c| c.name().to_owned()).collect(),
+        seats,
+        winners,
+        rounds: vec![round],
+        quota: None,
+        pairwise: Some(matrix),
+        notes: vec!["round values: opponents beaten by strongest path (winning votes)".into()],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{letters, tennessee};
+    use super::*;
+
+    /// Schulze (2018), section 3.1, example 1: 45 voters, winner E.
+    #[test]
+    fn schulze_paper_example_1() {
+        let p = letters(
+            5,
+            &[
+                (5, "ACBED"),
+                (5, "ADECB"),
+                (8, "BEDAC"),
+                (3, "CABED"),
+                (7, "CAEBD"),
+                (2, "CBADE"),
+                (7, "DCEBA"),
+                (8, "EBADC"),
+            ],
+        );
+        let m = pairwise(&p);
+        assert_eq!(m.preferred[0], [0, 20, 26, 30, 22]);
+        assert_eq!(m.preferred[4], [23, 27, 21, 31, 0]);
+        let paths = strongest_paths(&m.preferred);
+        assert_eq!(paths[0], [0, 28, 28, 30, 24]);
+        assert_eq!(paths[4], [25, 28, 28, 31, 0]);
+        let t = schulze(&p, 5, &TieBreak::default()).unwrap();
+        // The paper's order: E > A > C > B > D.
+        assert_eq!(t.winner_names(), ["E", "A", "C", "B", "D"]);
+    }
+
+    /// Schulze (2018), section 3.2, example 2: 30 voters, winner D.
+    #[test]
+    fn schulze_paper_example_2() {
+        let p = letters(
+            4,
+            &[
+                (5, "ACBD"),
+                (2, "ACDB"),
+                (3, "ADCB"),
+                (4, "BACD"),
+                (3, "CBDA"),
+                (3, "CDBA"),
+                (1, "DACB"),
+                (5, "DBAC"),
+                (4, "DCBA"),
+            ],
+        );
+        let t = schulze(&p, 1, &TieBreak::default()).unwrap();
+        assert_eq!(t.winner_names(), ["D"]);
+    }
+
+    /// Schulze (2018), section 3.3, example 4: 9 voters, B and D tie (the order
+    /// relation is not complete); the tie-break decides.
+    #[test]
+    fn schulze_paper_example_4_tie_goes_to_the_rule() {
+        let p = letters(4, &[(3, "ABCD"), (2, "DABC"), (2, "DBCA"), (2, "CBDA")]);
+        let t = schulze(&p, 1, &TieBreak::default()).unwrap();
+        assert_eq!(t.winner_names(), ["B"]);
+        assert!(
+            t.rounds[0].notes[0].starts_with("potential winners B and D"),
+            "{:?}",
+            t.rounds[0].notes
+        );
+        let fixed = TieBreak::FixedOrder(vec![CandidateId::new(3)]);
+        assert_eq!(schulze(&p, 1, &fixed).unwrap().winner_names(), ["D"]);
+    }
+
+    #[test]
+    fn tennessee_condorcet_winner_is_nashville() {
+        let t = schulze(&tennessee(), 1, &TieBreak::default()).unwrap();
+        assert_eq!(t.winner_names(), ["Nashville"]);
+        let m = t.pairwise.unwrap();
+        assert_eq!(m.preferred[1][0], 58);
+        assert_eq!(m.preferred[0][1], 42);
+    }
+}
