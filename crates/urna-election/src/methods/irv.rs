@@ -139,6 +139,7 @@ pub fn count_with(
     loop {
         let mut round = Round::new(rounds.len() as u32 + 1, n, 0);
         round.transfers.extend(pending_transfer.take());
+        round.status = status.clone();
         round.tallies = piles
             .tally
             .iter()

@@ -6,6 +6,7 @@ pub mod scottish;
 pub mod wigm;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::{Error, Result};
 use crate::profile::{CandidateId, RankedProfile};
@@ -34,9 +35,12 @@ impl Grouped {
             .iter()
             .map(|c| c.is_withdrawn())
             .collect();
-        let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
+        // Hash of a run -> its first ballot; ballots with equal hashes are chained
+        // through `next` and told apart by comparing runs.
+        let mut heads: HashMap<u64, usize, BuildHasherDefault<Prehashed>> = HashMap::default();
+        let mut next: Vec<usize> = Vec::new();
         let mut entries = Vec::new();
-        let mut spans = Vec::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         let mut counts: Vec<u64> = Vec::new();
         let mut key = Vec::new();
         for b in profile.ballots() {
@@ -60,11 +64,17 @@ impl Grouped {
             if key.is_empty() {
                 continue;
             }
-            if let Some(&i) = index.get(&key) {
-                counts[i] += b.count();
+            let h = hash_run(&key);
+            let mut at = heads.get(&h).copied().unwrap_or(usize::MAX);
+            while at != usize::MAX && entries[spans[at].0..spans[at].1] != key[..] {
+                at = next[at];
+            }
+            if at != usize::MAX {
+                counts[at] += b.count();
                 continue;
             }
-            index.insert(key.clone(), spans.len());
+            let i = spans.len();
+            next.push(heads.insert(h, i).unwrap_or(usize::MAX));
             spans.push((entries.len(), entries.len() + key.len()));
             entries.extend_from_slice(&key);
             counts.push(b.count());
@@ -96,6 +106,34 @@ impl Grouped {
     /// Whether ballot `i` has no tied preferences.
     pub(crate) fn is_strict(&self, i: usize) -> bool {
         self.prefs(i).iter().all(|e| e & TIED == 0)
+    }
+}
+
+/// A fast multiplicative hash of a preference run (FxHash's constant); collisions are
+/// harmless, since runs with equal hashes are compared.
+fn hash_run(run: &[u32]) -> u64 {
+    run.iter().fold(run.len() as u64, |h, &x| {
+        (h.rotate_left(5) ^ u64::from(x)).wrapping_mul(0x517c_c1b7_2722_0a95)
+    })
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
