@@ -3,7 +3,9 @@
 
 use proptest::prelude::*;
 use urna_board::merkle::{consistency_proof, inclusion_proof, root};
-use urna_board::{NodeSource, TreeHash, verify_consistency, verify_inclusion};
+use urna_board::{
+    Log, MemoryStore, NodeSource, Store, TreeHash, verify_consistency, verify_inclusion,
+};
 
 /// Every level of a tree of `n` leaves, computed bottom-up.
 struct Levels(Vec<Vec<TreeHash>>);
@@ -102,5 +104,26 @@ proptest! {
         if m + 1 < n {
             prop_assert!(verify_consistency(m + 1, n, &proof, &r1, &r2).is_err());
         }
+    }
+
+    #[test]
+    fn a_log_built_in_random_batches_has_the_same_tree(
+        batches in proptest::collection::vec(1u64..700, 1..8), pick in any::<u64>(),
+    ) {
+        // Through a trait object, as a service holding `Box<dyn Store>` would.
+        let store: Box<dyn Store> = Box::new(MemoryStore::new());
+        let mut log = Log::open(store, "urna.example/p").unwrap();
+        let mut n = 0;
+        for b in &batches {
+            let entries: Vec<Vec<u8>> = (n..n + b).map(|i| i.to_le_bytes().to_vec()).collect();
+            prop_assert_eq!(log.integrate(&entries).unwrap(), n);
+            n += b;
+        }
+        let tree = Levels::new(n);
+        prop_assert_eq!(log.root(), root(&tree, n).unwrap());
+        let m = pick % n;
+        prop_assert_eq!(log.inclusion_proof(m, n).unwrap(), inclusion_proof(&tree, m, n).unwrap());
+        prop_assert_eq!(log.consistency_proof(m, n).unwrap(), consistency_proof(&tree, m, n).unwrap());
+        prop_assert_eq!(log.root_at(m).unwrap(), root(&tree, m).unwrap());
     }
 }
