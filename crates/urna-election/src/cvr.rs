@@ -1,7 +1,9 @@
 //! Cast-vote-record files of ranked ballots: BLT and PrefLib.
 
 pub mod blt;
+pub mod json;
 pub mod preflib;
+pub mod star_csv;
 
 use crate::error::Result;
 use crate::profile::RankedProfile;

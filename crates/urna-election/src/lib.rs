@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod count;
 pub mod cvr;
 pub mod error;
 pub mod manifest;
@@ -14,6 +15,7 @@ pub mod profile;
 pub mod report;
 pub mod scored;
 
+pub use count::{Ballots, Rules, tabulate, tabulate_totals};
 pub use error::{Error, Result};
 pub use manifest::{
     BallotStyle, Contest, ContestOption, Fraction, Limits, Manifest, ManifestError,

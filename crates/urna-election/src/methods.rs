@@ -12,4 +12,4 @@ pub mod stv;
 mod tally;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
