@@ -25,7 +25,7 @@ pub const CREDENTIAL_TAG: &str = "urna/v1/credential";
 /// Domain tag of the nullifier hash.
 pub const NULLIFIER_TAG: &str = "urna/v1/nullifier";
 /// The largest ballot style id accepted in a credential message, in bytes.
-pub const MAX_BALLOT_STYLE_LEN: usize = 256;
+pub const MAX_BALLOT_STYLE_LEN: usize = 64;
 
 /// A voter's secret credential key (Ed25519). Whoever holds it can cast the voter's
 /// ballot; it never leaves the voter's device.

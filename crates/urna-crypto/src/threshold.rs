@@ -25,6 +25,9 @@ use crate::transcript::Context;
 /// The largest batch one partial decryption may cover.
 pub const MAX_BATCH: usize = 1 << 20;
 
+/// How many items a decoder reserves room for before reading them.
+const RESERVE_LIMIT: usize = 4096;
+
 /// The context of trustee `trustee`'s proofs: the caller's context with the trustee
 /// index appended (`context.with_u64(trustee)`).
 pub fn proof_context(context: &Context, trustee: u32) -> Context {
@@ -147,8 +150,11 @@ impl PartialDecryption {
     pub fn decode(input: &mut Decoder<'_>, max: usize) -> Result<Self, DecodeError> {
         let trustee = input.u32()?;
         let count = input.len(max.min(MAX_BATCH))?;
-        let mut shares = Vec::with_capacity(count);
-        let mut proofs = Vec::with_capacity(count);
+        // The count is untrusted: reserve a bounded amount and let the vectors grow
+        // only as items actually decode.
+        let reserve = count.min(RESERVE_LIMIT);
+        let mut shares = Vec::with_capacity(reserve);
+        let mut proofs = Vec::with_capacity(reserve);
         for _ in 0..count {
             shares.push(input.element()?);
             proofs.push(DleqProof::decode(input)?);

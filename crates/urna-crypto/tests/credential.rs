@@ -282,7 +282,7 @@ fn credential_message_and_nullifier_encodings() {
         "ef05b15542aed7c661cd4a4aa0b3fe8ae17494ab5f8e965c350d932300f743e3"
     );
 
-    let long = "x".repeat(257);
+    let long = "x".repeat(65);
     assert_eq!(
         credential_message(&election, &long, &key),
         Err(DecodeError::Length)
