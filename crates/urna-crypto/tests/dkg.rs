@@ -215,6 +215,30 @@ proptest! {
 }
 
 #[test]
+fn a_verifier_replaying_the_public_records_gets_the_same_key() {
+    let (run, live) = disputed_ceremony(3, 4, 2, 4, Answer::Wrong);
+    // The board also holds a late second dealing in dealer 1's name (dealer 4's,
+    // relabelled) and a wrong revealed share; replay judges them as the live run did.
+    let mut dealings: Vec<Dealing> = run.dealers.iter().map(|d| d.dealing().clone()).collect();
+    let mut relabelled = dealings[3].to_bytes();
+    relabelled[3] = 1;
+    dealings.push(Dealing::from_bytes(&relabelled).unwrap());
+    let complaints: Vec<Complaint> = live.complaints().copied().collect();
+    let revealed = run.dealers[1].reveal(&complaints[0]).unwrap();
+    let mut bytes = revealed.to_bytes();
+    bytes[8] ^= 1;
+    let reveals = [RevealedShare::from_bytes(&bytes).unwrap()];
+    let replayed = Ceremony::replay(run.params, &dealings, &complaints, &reveals).unwrap();
+    assert_eq!(replayed.key(), live.key());
+    assert_eq!(replayed.disqualified(), live.disqualified());
+
+    // Leaving out the complaint keeps the cheating dealer in: a different key.
+    let without = Ceremony::replay(run.params, &dealings, &[], &[]).unwrap();
+    assert_ne!(without.key(), live.key());
+    assert!(without.disqualified().is_empty());
+}
+
+#[test]
 fn a_missing_share_is_a_complaint_too() {
     let mut run = deal(2, 3, 5);
     run.inbox[0].retain(|share| share.dealer() != 3);

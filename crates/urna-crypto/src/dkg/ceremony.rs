@@ -80,6 +80,31 @@ impl Ceremony {
         }
     }
 
+    /// Replays a ceremony's public records, as a verifier reads them from the board,
+    /// in their rounds. A record the ceremony refuses is skipped, exactly as it was
+    /// when it arrived (refusing an invalid dealing or reveal disqualifies its dealer).
+    pub fn replay<'a>(
+        params: DkgParameters,
+        dealings: impl IntoIterator<Item = &'a Dealing>,
+        complaints: impl IntoIterator<Item = &'a Complaint>,
+        reveals: impl IntoIterator<Item = &'a RevealedShare>,
+    ) -> Result<Self, Error> {
+        let mut ceremony = Self::new(params);
+        for dealing in dealings {
+            let _refused = ceremony.add_dealing(dealing.clone());
+        }
+        ceremony.close_dealings()?;
+        for complaint in complaints {
+            let _refused = ceremony.add_complaint(*complaint);
+        }
+        ceremony.close_complaints()?;
+        for revealed in reveals {
+            let _refused = ceremony.add_reveal(*revealed);
+        }
+        ceremony.finish()?;
+        Ok(ceremony)
+    }
+
     /// The parameters.
     pub fn parameters(&self) -> &DkgParameters {
         &self.params
