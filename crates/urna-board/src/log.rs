@@ -2,6 +2,10 @@
 //! serves proofs, all from the store. Only the right edge of the tree (one partial
 //! tile per level, at most 64 × 8 KiB) is kept in memory.
 
+mod cache;
+
+use cache::{CACHED_FROM_LEVEL, TileCache};
+
 use crate::checkpoint::{Checkpoint, SignedCheckpoint, check_origin};
 use crate::entry::MAX_ENTRY_LEN;
 use crate::error::{EntryError, NoteError, Result, StoreError};
@@ -18,6 +22,8 @@ pub struct Log<S> {
     size: u64,
     /// `edge[l]`: the hashes of the rightmost (possibly full) tile of level `l`.
     edge: Vec<Vec<TreeHash>>,
+    /// Full tiles of the upper levels, read once.
+    cache: TileCache,
 }
 
 /// Number of nodes of level `level` in a tree of `size` leaves.
@@ -90,6 +96,7 @@ impl<S: Store> Log<S> {
             origin: origin.to_owned(),
             size,
             edge,
+            cache: TileCache::default(),
         };
         if log.root() != stored_root {
             return Err(StoreError::Corrupt("stored hashes do not give the stored root").into());
@@ -266,6 +273,21 @@ impl<S: Store> NodeSource for Log<S> {
                 .and_then(|t| t.get((index % TILE_WIDTH) as usize))
         {
             return Ok(*h);
+        }
+        // Non-edge tiles are full and immutable: the upper levels are cached.
+        let at = (index % TILE_WIDTH) as usize;
+        if level >= CACHED_FROM_LEVEL {
+            let tile = index / TILE_WIDTH;
+            let hashes = match self.cache.get(level, tile) {
+                Some(h) => Some(h),
+                None => match self.store.read_tile(level, tile)? {
+                    Some(bytes) => self.cache.put(level, tile, &bytes),
+                    None => None,
+                },
+            };
+            if let Some(h) = hashes.as_ref().and_then(|h| h.get(at)) {
+                return Ok(*h);
+            }
         }
         self.store
             .read_node(level, index)?

@@ -248,3 +248,32 @@ fn a_sqlite_reader_keeps_serving_its_snapshot_while_the_writer_grows() {
     let c = later.consistency_proof(700, 790).unwrap();
     verify_consistency(700, 790, &c, &reader.root(), &later.root()).unwrap();
 }
+
+#[test]
+fn proofs_through_cached_upper_tiles_match_the_definition() {
+    // 2^17 + 300 leaves: level 8 has a full, non-edge tile, which proofs read once
+    // and then take from the cache.
+    let n = (1u64 << 17) + 300;
+    let mut log = Log::open(MemoryStore::new(), ORIGIN).unwrap();
+    for start in (0..n).step_by(4096) {
+        log.integrate(&entries(start, 4096.min(n - start))).unwrap();
+    }
+    let all = leaf_hashes(n);
+    assert_eq!(log.root(), reference_root(&all));
+    for round in 0..2 {
+        for m in [0u64, 77_777, 65_535, 65_536, 131_071, n - 1] {
+            let p = log.inclusion_proof(m, n).unwrap();
+            verify_inclusion(&all[m as usize], m, n, &p, &log.root())
+                .unwrap_or_else(|e| panic!("{m} round {round}: {e}"));
+            let c = log.consistency_proof(m.max(1), n).unwrap();
+            verify_consistency(
+                m.max(1),
+                n,
+                &c,
+                &reference_root(&all[..m.max(1) as usize]),
+                &log.root(),
+            )
+            .unwrap();
+        }
+    }
+}
