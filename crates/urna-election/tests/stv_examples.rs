@@ -110,3 +110,34 @@ fn seats_must_be_known() {
     let t = scottish::count(&profile, Some(1), &TieBreak::default()).unwrap();
     assert_eq!(t.winner_names(), ["a"]);
 }
+
+#[test]
+fn meek_defeats_certain_losers_in_a_batch() {
+    // 2 seats, 35 voters. A is elected at once (quota 35/3 = 11.67). With A's surplus
+    // of 2.33, D and E together (2) plus the surplus cannot reach C (9): both are
+    // certain losers and go in one batch, in list order; their votes elect B.
+    let text =
+        "5 2\n14 1 3 0\n10 2 0\n9 3 0\n1 4 2 0\n1 5 2 0\n0\n\"A\"\n\"B\"\n\"C\"\n\"D\"\n\"E\"\n";
+    let profile = cvr::blt::read(text).unwrap();
+    let t = meek::count(&profile, None, &TieBreak::default()).unwrap();
+    assert_eq!(t.winner_names(), ["A", "B"]);
+    let defeated: Vec<Vec<CandidateId>> = t.rounds.iter().map(|r| r.eliminated.clone()).collect();
+    assert_eq!(defeated[2], [CandidateId::new(3)]);
+    assert_eq!(defeated[3], [CandidateId::new(4)]);
+    assert!(
+        t.rounds[2]
+            .notes
+            .iter()
+            .any(|n| n.contains("certain losers"))
+    );
+    assert_eq!(
+        t.rounds[0].quota.unwrap().to_string(),
+        "11.666666666666666667"
+    );
+    // B's 10 first preferences plus D's and E's next preferences: 12 > quota.
+    let b_final = t.final_round().unwrap().tallies[1];
+    assert!(
+        b_final >= "12.000000000000000000".parse().unwrap(),
+        "{b_final}"
+    );
+}
