@@ -8,6 +8,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// The most candidates a profile may have (a bound on what untrusted files can make a
+/// counter allocate).
+pub const MAX_CANDIDATES: usize = 100_000;
+
 /// A candidate's position in its profile's candidate list (0-based).
 ///
 /// Candidate files number candidates from 1 (BLT, PrefLib); the readers convert.
@@ -154,8 +158,20 @@ impl RankedProfile {
         if candidates.is_empty() {
             return Err(Error::InvalidProfile("no candidates".into()));
         }
-        if i32::try_from(candidates.len()).is_err() {
-            return Err(Error::InvalidProfile("too many candidates".into()));
+        if candidates.len() > MAX_CANDIDATES {
+            return Err(Error::InvalidProfile(format!(
+                "{} candidates; at most {MAX_CANDIDATES} are supported",
+                candidates.len()
+            )));
+        }
+        if ballots
+            .iter()
+            .try_fold(0u64, |sum, b| sum.checked_add(b.count))
+            .is_none()
+        {
+            return Err(Error::InvalidProfile(
+                "the ballot counts add up to more than 2^64 - 1".into(),
+            ));
         }
         let mut seen = vec![usize::MAX; candidates.len()];
         for (b, ballot) in ballots.iter().enumerate() {
@@ -228,7 +244,7 @@ impl RankedProfile {
         &self.ballots
     }
 
-    /// The number of voters (sum of ballot counts).
+    /// The number of voters (sum of ballot counts; checked to fit by [`RankedProfile::new`]).
     #[must_use]
     pub fn voters(&self) -> u64 {
         self.ballots.iter().map(|b| b.count).sum()
@@ -303,5 +319,11 @@ mod tests {
                 .contains("empty preference group")
         );
         assert!(RankedProfile::new(vec![], None, None, vec![]).is_err());
+        let huge = vec![
+            RankedBallot::strict(u64::MAX, &ids(&[0])),
+            RankedBallot::strict(1, &ids(&[1])),
+        ];
+        let overflow = RankedProfile::new(cands(), None, None, huge);
+        assert!(overflow.unwrap_err().to_string().contains("2^64"));
     }
 }

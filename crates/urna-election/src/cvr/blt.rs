@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+use crate::profile::{Candidate, CandidateId, MAX_CANDIDATES, RankedBallot, RankedProfile};
 
 const FORMAT: &str = "BLT";
 
@@ -55,8 +55,11 @@ pub fn read(text: &str) -> Result<RankedProfile> {
             format!("unexpected {extra:?} after the seats"),
         ));
     }
-    if n == 0 {
-        return Err(err(header_line, "no candidates"));
+    if n == 0 || n as usize > MAX_CANDIDATES {
+        return Err(err(
+            header_line,
+            format!("{n} candidates; between 1 and {MAX_CANDIDATES} are supported"),
+        ));
     }
 
     let mut withdrawn = vec![false; n as usize];
@@ -302,6 +305,7 @@ mod tests {
     fn errors_name_the_line() {
         let cases = [
             ("", 1, "empty file"),
+            ("4000000000 1\n", 1, "between 1 and"),
             ("x 1\n", 1, "number of candidates"),
             ("2 1\n1 1 3 0\n0\n\"a\"\n\"b\"\n", 2, "neither a candidate"),
             ("2 1\n1 1 1 0\n0\n\"a\"\n\"b\"\n", 2, "ranked twice"),

@@ -21,7 +21,7 @@ use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+use crate::profile::{Candidate, CandidateId, MAX_CANDIDATES, RankedBallot, RankedProfile};
 
 const FORMAT: &str = "PrefLib";
 
@@ -152,12 +152,16 @@ pub fn read(text: &str) -> Result<RankedProfile> {
         )
     })?;
     let (nline, nvalue) = header("NUMBER ALTERNATIVES")?;
-    let n: u32 = nvalue.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-        err(
-            *nline,
-            format!("NUMBER ALTERNATIVES {nvalue:?} is not a positive number"),
-        )
-    })?;
+    let n: u32 = nvalue
+        .parse()
+        .ok()
+        .filter(|&n| n > 0 && n as usize <= MAX_CANDIDATES)
+        .ok_or_else(|| {
+            err(
+                *nline,
+                format!("NUMBER ALTERNATIVES {nvalue:?} is not a number in 1..={MAX_CANDIDATES}"),
+            )
+        })?;
 
     let mut candidates = Vec::with_capacity(n as usize);
     for k in 1..=n {
@@ -180,8 +184,11 @@ pub fn read(text: &str) -> Result<RankedProfile> {
         let declared: u64 = value
             .parse()
             .map_err(|_| err(*line, format!("NUMBER VOTERS {value:?} is not a number")))?;
-        let found: u64 = ballots.iter().map(RankedBallot::count).sum();
-        if declared != found {
+        let found = ballots
+            .iter()
+            .try_fold(0u64, |sum, b| sum.checked_add(b.count()));
+        if found != Some(declared) {
+            let found = found.map_or("more than 2^64 - 1".to_owned(), |f| f.to_string());
             return Err(err(
                 last,
                 format!("NUMBER VOTERS is {declared} but the orders add up to {found}"),

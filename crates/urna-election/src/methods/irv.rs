@@ -161,7 +161,12 @@ pub fn count_with(
             .copied()
             .max_by_key(|c| piles.tally[c.index()]);
         let decided = match leader {
-            Some(w) if piles.tally[w.index()] * 2 > active || hopeful.len() == 1 => Some(w),
+            Some(w)
+                if u128::from(piles.tally[w.index()]) * 2 > u128::from(active)
+                    || hopeful.len() == 1 =>
+            {
+                Some(w)
+            }
             Some(_) => None,
             None => {
                 rounds.push(round);
