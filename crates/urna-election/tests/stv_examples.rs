@@ -141,3 +141,21 @@ fn meek_defeats_certain_losers_in_a_batch() {
         "{b_final}"
     );
 }
+
+#[test]
+fn meek_refuses_ballots_that_split_too_many_ways() {
+    // Six groups of seven tied candidates split one ballot 7^6 = 117,649 ways.
+    let n = 42;
+    let groups: Vec<Vec<CandidateId>> = (0..6)
+        .map(|g| (0..7).map(|i| CandidateId::new(g * 7 + i)).collect())
+        .collect();
+    let profile = RankedProfile::new(
+        (0..n).map(|i| Candidate::new(format!("c{i}"))).collect(),
+        Some(2),
+        None,
+        vec![RankedBallot::new(1, groups)],
+    )
+    .unwrap();
+    let err = meek::count(&profile, None, &TieBreak::default()).unwrap_err();
+    assert!(err.to_string().contains("117649 ways"), "{err}");
+}

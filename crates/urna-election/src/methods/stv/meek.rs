@@ -49,6 +49,10 @@ pub const OMEGA: u32 = 9;
 
 const SCALE_PLACES: u32 = PLACES + GUARD;
 
+/// The most ways one ballot's equal rankings may split it (the product of its tied
+/// groups' sizes): each way is distributed separately, as Droop does.
+pub const MAX_BRANCHES: usize = 100_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Hopeful,
@@ -96,6 +100,20 @@ pub fn count(profile: &RankedProfile, seats: Option<u32>, tie: &TieBreak) -> Res
     let groups = Grouped::new(profile);
     if groups.voters > 10_000_000_000 {
         return Err(Error::Overflow("Meek vote totals"));
+    }
+    for b in 0..groups.len() {
+        let mut leaves = 1usize;
+        let prefs = groups.prefs(b);
+        let mut pos = 0;
+        while let Some(group) = group_at(prefs, pos) {
+            leaves = leaves.saturating_mul(group.len());
+            pos += group.len();
+        }
+        if leaves > MAX_BRANCHES {
+            return Err(Error::Count(format!(
+                "a ballot's equal rankings split it {leaves} ways; Meek supports at most {MAX_BRANCHES}"
+            )));
+        }
     }
     let state: Vec<State> = profile
         .candidates()
@@ -434,29 +452,42 @@ impl Count<'_> {
         }
     }
 
-    fn descend(&mut self, b: usize, pos: usize, weight: i128, count: i128) {
-        if weight == 0 {
+    /// Distributes `weight` of tied ballot `b` from preference position `pos` on. A
+    /// group with one continuing candidate is walked in place; only real ties branch
+    /// (at most [`MAX_BRANCHES`] leaves, checked before counting).
+    fn descend(&mut self, b: usize, mut pos: usize, mut weight: i128, count: i128) {
+        loop {
+            if weight == 0 {
+                return;
+            }
+            let Some(group) = group_at(self.groups.prefs(b), pos) else {
+                return;
+            };
+            let next = pos + group.len();
+            let live: Vec<usize> = group
+                .iter()
+                .map(|&e| (e & !TIED) as usize)
+                .filter(|&c| matches!(self.state[c], State::Hopeful | State::Elected))
+                .collect();
+            let share = match live.len() {
+                0 => return,
+                m => weight / m as i128,
+            };
+            let mut rests = Vec::with_capacity(live.len());
+            for &c in &live {
+                let kf = self.kf[c];
+                self.vote[c] += mul_div(share, kf, self.one) * count;
+                rests.push(mul_div(share, self.one - kf, self.one));
+            }
+            if let [rest] = rests[..] {
+                weight = rest;
+                pos = next;
+                continue;
+            }
+            for rest in rests {
+                self.descend(b, next, rest, count);
+            }
             return;
-        }
-        let Some(group) = group_at(self.groups.prefs(b), pos) else {
-            return;
-        };
-        let next = pos + group.len();
-        let live: Vec<usize> = group
-            .iter()
-            .map(|&e| (e & !TIED) as usize)
-            .filter(|&c| matches!(self.state[c], State::Hopeful | State::Elected))
-            .collect();
-        if live.is_empty() {
-            return;
-        }
-        let share = weight / live.len() as i128;
-        for c in live {
-            let kf = self.kf[c];
-            let keep = mul_div(share, kf, self.one);
-            let rest = mul_div(share, self.one - kf, self.one);
-            self.vote[c] += keep * count;
-            self.descend(b, next, rest, count);
         }
     }
 
