@@ -29,6 +29,12 @@ pub enum Error {
     /// A value does not fit in the arithmetic the rule prescribes.
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),
+    /// An election manifest was refused (line, column, field and reason).
+    #[error("manifest: {0}")]
+    Manifest(#[from] crate::manifest::ManifestError),
+    /// A plaintext ballot broke its contest's rules.
+    #[error("invalid ballot: {0}")]
+    Ballot(#[from] crate::ballot::BallotError),
     /// A cast-vote-record could not be written.
     #[error("cannot write {format}: {message}")]
     Write {

@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod ballot;
 pub mod count;
 pub mod cvr;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod profile;
 pub mod report;
 pub mod scored;
 
+pub use ballot::{BallotError, Selection, Shape};
 pub use count::{Ballots, Rules, tabulate, tabulate_totals};
 pub use error::{Error, Result};
 pub use manifest::{
