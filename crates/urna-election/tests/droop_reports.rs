@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use urna_election::methods::stv::{meek, scottish};
+use urna_election::methods::stv::{meek, scottish, wigm};
 use urna_election::{Amount, Tabulation, TieBreak, cvr};
 
 fn data(rel: &str) -> String {
@@ -241,6 +241,32 @@ fn meek_eq2() {
     compare("stv/meek/eq2.blt", "stv/meek/eq2.droop-report.txt", |p| {
         meek::count(p, None, &TieBreak::default()).unwrap()
     });
+}
+
+#[test]
+fn wigm_and_meek_elect_the_same_councillors_in_glasgow() {
+    // No reference count exists for these rules on this data; the three Gregory and
+    // Meek rules happen to agree on every ward's elected set (Meek's order differs
+    // where several are elected in one iteration: it lists them in ballot order).
+    for ward in [
+        "Anderston-City-2007",
+        "Baillieston-2007",
+        "Calton-2007",
+        "Canal-2007",
+        "Govan-2007",
+        "Hillhead-2007",
+    ] {
+        let profile = cvr::blt::read(&data(&format!("stv/scotland/{ward}.blt"))).unwrap();
+        let tie = TieBreak::default();
+        let scottish = scottish::count(&profile, None, &tie).unwrap();
+        let wigm = wigm::count(&profile, None, &tie).unwrap();
+        assert_eq!(wigm.winners, scottish.winners, "{ward}");
+        let mut meek = meek::count(&profile, None, &tie).unwrap().winners;
+        let mut expected = scottish.winners.clone();
+        meek.sort();
+        expected.sort();
+        assert_eq!(meek, expected, "{ward}");
+    }
 }
 
 #[test]
