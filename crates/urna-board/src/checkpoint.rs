@@ -9,9 +9,10 @@ use core::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::error::NoteError;
+use crate::error::{NoteError, ProofError};
 use crate::hash::TreeHash;
 use crate::note::{NoteSigner, NoteVerifier, open_note, sign_note};
+use crate::proof::{verify_consistency, verify_inclusion};
 
 /// A tree head: which log, how many entries, which root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +122,30 @@ impl Checkpoint {
         })
     }
 
+    /// Checks that `entry` (its encoded bytes) is leaf `index` of the tree this
+    /// checkpoint commits to: what a client holding a receipt runs.
+    pub fn verify_entry(
+        &self,
+        entry: &[u8],
+        index: u64,
+        proof: &[TreeHash],
+    ) -> Result<(), ProofError> {
+        verify_inclusion(&TreeHash::leaf(entry), index, self.size, proof, &self.root)
+    }
+
+    /// Checks that `newer` extends this checkpoint of the same log: what a monitor or
+    /// witness runs before accepting a new tree head.
+    pub fn verify_extended_by(
+        &self,
+        newer: &Checkpoint,
+        proof: &[TreeHash],
+    ) -> Result<(), ProofError> {
+        if newer.origin != self.origin {
+            return Err(ProofError::RootMismatch);
+        }
+        verify_consistency(self.size, newer.size, proof, &self.root, &newer.root)
+    }
+
     /// Signs the checkpoint as a note. The signer's key name should be the origin.
     pub fn sign(&self, signer: &NoteSigner) -> Result<SignedCheckpoint, NoteError> {
         Ok(SignedCheckpoint {
@@ -227,5 +252,26 @@ mod tests {
             SignedCheckpoint::open(forged.as_bytes(), origin, &v),
             Err(NoteError::BadSignature)
         );
+    }
+
+    #[test]
+    fn clients_check_entries_and_growth_against_checkpoints() {
+        use crate::{Log, MemoryStore};
+        let origin = "urna.example/e";
+        let mut log = Log::open(MemoryStore::new(), origin).unwrap();
+        let entries: Vec<Vec<u8>> = (0u8..9).map(|i| vec![i; 3]).collect();
+        log.integrate(&entries[..5]).unwrap();
+        let old = Checkpoint::new(origin, 5, log.root()).unwrap();
+        log.integrate(&entries[5..]).unwrap();
+        let new = Checkpoint::new(origin, 9, log.root()).unwrap();
+        let p = log.inclusion_proof(2, 9).unwrap();
+        assert!(new.verify_entry(&entries[2], 2, &p).is_ok());
+        assert!(new.verify_entry(&entries[3], 2, &p).is_err());
+        assert!(old.verify_entry(&entries[2], 2, &p).is_err());
+        let c = log.consistency_proof(5, 9).unwrap();
+        assert!(old.verify_extended_by(&new, &c).is_ok());
+        assert!(new.verify_extended_by(&old, &c).is_err());
+        let elsewhere = Checkpoint::new("urna.example/other", 9, log.root()).unwrap();
+        assert!(old.verify_extended_by(&elsewhere, &c).is_err());
     }
 }
