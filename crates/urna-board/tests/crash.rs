@@ -257,3 +257,120 @@ fn a_full_queue_is_refused_not_blocked() {
         assert!(r.wait().is_ok());
     }
 }
+
+/// Ends the process on the spot (no unwinding, no destructors, the database never
+/// closed: a crash as far as SQLite can tell) when asked to store the checkpoint of a
+/// batch, i.e. after the batch is durably integrated. `exit` rather than `abort`, so
+/// that no core file is left behind.
+struct AbortBeforeCheckpoint(SqliteStore);
+
+impl Store for AbortBeforeCheckpoint {
+    fn head(&self) -> urna_board::Result<(u64, TreeHash)> {
+        self.0.head()
+    }
+    fn read_tile(&self, level: u8, index: u64) -> urna_board::Result<Option<Vec<u8>>> {
+        self.0.read_tile(level, index)
+    }
+    fn read_entries(&self, start: u64, end: u64) -> urna_board::Result<Vec<Vec<u8>>> {
+        self.0.read_entries(start, end)
+    }
+    fn write_batch(&mut self, batch: &Batch<'_>) -> urna_board::Result<()> {
+        self.0.write_batch(batch)
+    }
+    fn latest_checkpoint(&self) -> urna_board::Result<Option<StoredCheckpoint>> {
+        self.0.latest_checkpoint()
+    }
+    fn checkpoint(&self, size: u64) -> urna_board::Result<Option<StoredCheckpoint>> {
+        self.0.checkpoint(size)
+    }
+    fn write_checkpoint(&mut self, cp: &StoredCheckpoint) -> urna_board::Result<()> {
+        if cp.size > 5 {
+            std::process::exit(CRASHED);
+        }
+        self.0.write_checkpoint(cp)
+    }
+}
+
+const CHILD_DIR: &str = "URNA_BOARD_CRASH_CHILD_DIR";
+const CRASHED: i32 = 86;
+
+#[test]
+fn a_killed_process_recovers_without_losing_or_forking() {
+    if let Some(dir) = std::env::var_os(CHILD_DIR) {
+        // The child: five acknowledged entries, then a batch that crashes the process
+        // between storing and signing.
+        let path = Path::new(&dir).join("board.db");
+        let seq = Sequencer::start(
+            AbortBeforeCheckpoint(SqliteStore::open(&path).unwrap()),
+            signer(),
+            config(),
+        )
+        .unwrap();
+        for i in 0..5 {
+            let ack = seq.append(&ballot(i)).unwrap();
+            std::fs::write(
+                Path::new(&dir).join(format!("ack{i}")),
+                ack.checkpoint.note(),
+            )
+            .unwrap();
+        }
+        let _ = append_all(&seq, 5..12);
+        unreachable!("the child must have crashed");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_killed_process_recovers_without_losing_or_forking",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    // Not 0 (finished) nor 101 (a panic): the child died where it was meant to.
+    assert_eq!(
+        status.code(),
+        Some(CRASHED),
+        "the child crashed before signing: {status}"
+    );
+
+    let path = dir.path().join("board.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (stored, _) = store.head().unwrap();
+    assert!(
+        stored > 5,
+        "the crashed batch was durably stored ({stored} entries)"
+    );
+    assert_eq!(
+        store.latest_checkpoint().unwrap().unwrap().size,
+        5,
+        "but not signed"
+    );
+    drop(store);
+
+    // Each acknowledgement the child received names a checkpoint the board still has.
+    let v = [signer().verifier()];
+    let mut acked = Vec::new();
+    for i in 0..5u32 {
+        let note = std::fs::read(dir.path().join(format!("ack{i}"))).unwrap();
+        let cp = SignedCheckpoint::open(&note, ORIGIN, &v).unwrap();
+        assert_eq!(cp.checkpoint().size(), u64::from(i) + 1);
+        acked.push((
+            i,
+            Appended {
+                index: u64::from(i),
+                checkpoint: cp,
+            },
+        ));
+    }
+
+    // Restart: the crashed batch gets its checkpoint first, then the log continues.
+    let seq = Sequencer::start(SqliteStore::open(&path).unwrap(), signer(), config()).unwrap();
+    assert_eq!(seq.initial_checkpoint().checkpoint().size(), stored);
+    acked.extend(append_all(&seq, 100..110));
+    seq.shutdown();
+    assert_eq!(audit(&path, &acked), stored + 10);
+}
