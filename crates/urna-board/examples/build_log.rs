@@ -42,7 +42,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         NoteSigner::parse(std::fs::read_to_string(&key_path)?.trim())?
     } else {
         let signer = NoteSigner::from_seed(ORIGIN, &rand::random::<[u8; 32]>())?;
-        std::fs::write(&key_path, signer.to_private_key_string() + "\n")?;
+        write_secret(&key_path, &(signer.to_private_key_string() + "\n"))?;
         signer
     };
     let verifier = signer.verifier();
@@ -104,4 +104,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("inclusion proof verifies against the signed checkpoint: OK");
     Ok(())
+}
+
+/// Writes the signing key readable by its owner only.
+fn write_secret(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }

@@ -118,11 +118,18 @@ impl Sequencer {
 
     /// Queues an entry without waiting; refuses at once if the queue is full.
     pub fn submit(&self, entry: &Entry) -> Result<Pending> {
-        self.submit_encoded(entry.encode())
+        self.enqueue(entry.encode())
     }
 
-    /// Queues already encoded entry bytes (for producers that hold the encoding).
+    /// Queues already encoded entry bytes (for producers that hold the encoding);
+    /// bytes that are not a valid entry (unknown version or kind, malformed) are
+    /// refused here, before they reach the log.
     pub fn submit_encoded(&self, bytes: Vec<u8>) -> Result<Pending> {
+        Entry::decode(&bytes)?;
+        self.enqueue(bytes)
+    }
+
+    fn enqueue(&self, bytes: Vec<u8>) -> Result<Pending> {
         let queue = self.queue.as_ref().ok_or(Error::SequencerStopped)?;
         let (reply, wait) = mpsc::channel();
         match queue.try_send((bytes, reply)) {

@@ -374,3 +374,26 @@ fn a_killed_process_recovers_without_losing_or_forking() {
     seq.shutdown();
     assert_eq!(audit(&path, &acked), stored + 10);
 }
+
+#[test]
+fn encoded_submissions_must_be_valid_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let seq = Sequencer::start(
+        SqliteStore::open(dir.path().join("b.db")).unwrap(),
+        signer(),
+        config(),
+    )
+    .unwrap();
+    let mut bad = ballot(1).encode();
+    bad[1] = 42;
+    assert_eq!(
+        seq.submit_encoded(bad).unwrap_err(),
+        Error::Entry(urna_board::EntryError::UnknownKind(42))
+    );
+    let ack = seq
+        .submit_encoded(ballot(1).encode())
+        .unwrap()
+        .wait()
+        .unwrap();
+    assert_eq!(ack.index, 0);
+}
