@@ -171,6 +171,13 @@ fn mul_div(a: i128, b: i128, c: i128) -> i128 {
     if c == 0 {
         return 0;
     }
+    // Keep factors of 1 and weights of 1 are the common case: exact without a product.
+    if b == c {
+        return a;
+    }
+    if a == c {
+        return b;
+    }
     if let Some(p) = a.checked_mul(b) {
         return p.div_euclid(c);
     }
@@ -543,5 +550,7 @@ mod tests {
         assert_eq!(mul_div(one, one, one), one);
         assert_eq!(mul_div(one * 5, one / 3, one), (one / 3) * 5);
         assert_eq!(mul_div(7, 2, 4), 3);
+        assert_eq!(mul_div(one, 12_345, one), 12_345);
+        assert_eq!(mul_div(98_765, one, one), 98_765);
     }
 }
