@@ -87,3 +87,51 @@ fn tiles_and_bundles_of_a_70000_entry_log() {
         );
     }
 }
+
+/// A tlog-tiles client: knows only the tree size and fetches tiles by path, hashing
+/// inside tiles to reach the levels between 0, 8, 16, …
+struct TileClient<'a> {
+    log: &'a Log<MemoryStore>,
+    size: u64,
+}
+
+impl urna_board::NodeSource for TileClient<'_> {
+    fn node(&self, level: u8, index: u64) -> urna_board::Result<TreeHash> {
+        let (tl, r) = (level / 8, u32::from(level % 8));
+        let first = index << r; // position of the node's first hash at level 8·tl
+        let count = self.size >> (8 * u32::from(tl));
+        let n = first / 256;
+        let width = (count - n * 256).min(256);
+        let path = if width == 256 {
+            format!("tile/{tl}/{}", urna_board::tiles::encode_index(n))
+        } else {
+            format!("tile/{tl}/{}.p/{width}", urna_board::tiles::encode_index(n))
+        };
+        let tile = hashes(&self.log.tile(&TileId::parse(&path).unwrap()).unwrap());
+        let at = (first % 256) as usize;
+        Ok(tree_of(&tile[at..at + (1 << r)]))
+    }
+}
+
+#[test]
+fn a_client_with_only_tiles_computes_the_same_proofs() {
+    let n = 70_000u64;
+    let entries: Vec<Vec<u8>> = (0..n).map(|i| i.to_le_bytes().to_vec()).collect();
+    let mut log = Log::open(MemoryStore::new(), "urna.example/tiles").unwrap();
+    for chunk in entries.chunks(4096) {
+        log.integrate(chunk).unwrap();
+    }
+    let client = TileClient { log: &log, size: n };
+    assert_eq!(urna_board::merkle::root(&client, n).unwrap(), log.root());
+    for i in [0u64, 255, 256, 65_535, 65_536, 69_999] {
+        assert_eq!(
+            urna_board::merkle::inclusion_proof(&client, i, n).unwrap(),
+            log.inclusion_proof(i, n).unwrap(),
+            "leaf {i}"
+        );
+    }
+    assert_eq!(
+        urna_board::merkle::consistency_proof(&client, 12_345, n).unwrap(),
+        log.consistency_proof(12_345, n).unwrap()
+    );
+}
