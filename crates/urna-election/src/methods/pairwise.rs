@@ -4,16 +4,52 @@
 //! candidate is above every unranked one; candidates in the same preference group, or
 //! both unranked, are not compared.
 
-use crate::profile::RankedProfile;
+use crate::profile::{RankedBallot, RankedProfile};
 use crate::report::Pairwise;
 
-/// Counts the pairwise matrix of `profile`.
+/// Ballots below which counting stays on one thread.
+const PARALLEL_FROM: usize = 50_000;
+
+/// Counts the pairwise matrix of `profile`, splitting large profiles across the
+/// machine's threads (the sums are the same in any order).
 #[must_use]
 pub fn pairwise(profile: &RankedProfile) -> Pairwise {
     let n = profile.candidates().len();
+    let ballots = profile.ballots();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let flat = if threads > 1 && ballots.len() >= PARALLEL_FROM {
+        let chunk = ballots.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = ballots
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || count(part, n)))
+                .collect();
+            let mut total = vec![0u64; n * n];
+            for part in parts {
+                // A counting thread only adds integers; should it panic all the same,
+                // the panic goes on here rather than a partial sum being returned.
+                let counted = part
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (t, c) in total.iter_mut().zip(counted) {
+                    *t += c;
+                }
+            }
+            total
+        })
+    } else {
+        count(ballots, n)
+    };
+    Pairwise {
+        preferred: flat.chunks_exact(n.max(1)).map(<[u64]>::to_vec).collect(),
+    }
+}
+
+/// The flat `n × n` matrix of `ballots`.
+fn count(ballots: &[RankedBallot], n: usize) -> Vec<u64> {
     let mut flat = vec![0u64; n * n];
     let mut position = vec![u32::MAX; n];
-    for ballot in profile.ballots() {
+    for ballot in ballots {
         position.fill(u32::MAX);
         for (g, group) in ballot.ranking().iter().enumerate() {
             let g = u32::try_from(g).unwrap_or(u32::MAX - 1);
@@ -32,9 +68,7 @@ pub fn pairwise(profile: &RankedProfile) -> Pairwise {
             }
         }
     }
-    Pairwise {
-        preferred: flat.chunks_exact(n.max(1)).map(<[u64]>::to_vec).collect(),
-    }
+    flat
 }
 
 /// The Condorcet winner: the candidate preferred to every other by more voters than
@@ -69,5 +103,31 @@ mod tests {
         assert_eq!(d[2], [3, 3, 0, 2]);
         assert_eq!(d[3], [3, 3, 3, 0]);
         assert_eq!(condorcet_winner(&pairwise(&p)), Some(3));
+    }
+
+    #[test]
+    fn threads_sum_to_the_single_thread_count() {
+        let c = CandidateId::new;
+        let orders = [[0, 1, 2], [2, 0, 1], [1, 2, 0], [0, 2, 1]];
+        let ballots: Vec<RankedBallot> = (0..PARALLEL_FROM + 7)
+            .map(|i| {
+                let o = orders[i % 4];
+                RankedBallot::strict(
+                    1 + (i % 3) as u64,
+                    &o[..1 + i % 3].iter().map(|&x| c(x)).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let single = count(&ballots, 3);
+        let p = RankedProfile::new(
+            ["A", "B", "C"].map(Candidate::new).into(),
+            None,
+            None,
+            ballots,
+        )
+        .unwrap();
+        let flat: Vec<u64> = pairwise(&p).preferred.concat();
+        assert_eq!(flat, single);
+        assert!(flat.iter().sum::<u64>() > 0);
     }
 }
