@@ -17,20 +17,28 @@ const BAR: f64 = 18.0;
 const COLUMN: f64 = 215.0;
 const BAR_MAX: f64 = 104.0;
 const TOP: f64 = 96.0;
+const CELL: f64 = 58.0;
 
 /// Renders `tab` as a standalone SVG document titled `title`.
 pub fn render(tab: &Tabulation, title: &str) -> String {
     let n = tab.candidates.len();
     let rounds = &tab.rounds;
-    let name_width = 44.0
-        + 8.0
-            * tab
-                .candidates
-                .iter()
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(4) as f64;
-    let width = (name_width + COLUMN * rounds.len().max(1) as f64 + 20.0).max(560.0);
+    // Names are numbered ("1. ") when the head-to-head table refers to rows by number.
+    let numbered = if tab.pairwise.is_some() { 3 } else { 0 };
+    let longest = tab
+        .candidates
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(4);
+    let name_width = 44.0 + 8.0 * (longest + numbered) as f64;
+    let matrix_x = name_width + COLUMN * rounds.len().max(1) as f64 + 24.0;
+    let matrix_width = tab
+        .pairwise
+        .as_ref()
+        .map_or(0.0, |_| CELL * n as f64 + 24.0);
+    // Room for the legend's longest line (about 6.6 px a character at 12 px).
+    let width = (matrix_x + matrix_width).max(if tab.pairwise.is_some() { 720.0 } else { 600.0 });
     let height = TOP + ROW * n as f64 + 86.0;
     let order = row_order(tab);
     let per_round_scale = tab.method == Method::Star;
@@ -160,6 +168,9 @@ pub fn render(tab: &Tabulation, title: &str) -> String {
             );
         }
     }
+    if let Some(p) = &tab.pairwise {
+        matrix(&mut s, &p.preferred, &order, matrix_x);
+    }
     for (row, &i) in order.iter().enumerate() {
         let y = TOP + ROW * row as f64 + ROW / 2.0 + 5.0;
         let won = tab.winners.iter().any(|w| w.index() == i);
@@ -174,7 +185,7 @@ pub fn render(tab: &Tabulation, title: &str) -> String {
             r#"<text x="28" y="{y:.1}" font-size="13" fill="{}"{}>{}</text>"#,
             if won { "#1b5e20" } else { "#333" },
             if won { r#" font-weight="bold""# } else { "" },
-            esc(tab.candidates.get(i).map_or("?", String::as_str))
+            esc(&label(tab, row, i))
         );
     }
     let legend_y = TOP + ROW * n as f64 + 30.0;
@@ -184,9 +195,16 @@ pub fn render(tab: &Tabulation, title: &str) -> String {
         ""
     };
     let scale_note = if per_round_scale {
-        "Round 1: total scores · Round 2: ballots preferring each finalist"
+        "Round 1: total scores · Round 2: ballots preferring each finalist".to_owned()
+    } else if tab.pairwise.is_some() {
+        format!(
+            "bars: {} · table: voters preferring the row to the column (green: row wins)",
+            tab.notes
+                .first()
+                .map_or("", |n| n.trim_start_matches("round values: "))
+        )
     } else {
-        "bars share one scale across rounds"
+        "bars share one scale across rounds".to_owned()
     };
     let _ = writeln!(
         s,
@@ -199,6 +217,67 @@ pub fn render(tab: &Tabulation, title: &str) -> String {
     );
     s.push_str("</svg>\n");
     s
+}
+
+/// A row's name, numbered when the head-to-head table refers to rows by number.
+fn label(tab: &Tabulation, row: usize, i: usize) -> String {
+    let name = tab.candidates.get(i).map_or("?", String::as_str);
+    if tab.pairwise.is_some() {
+        format!("{}. {name}", row + 1)
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The head-to-head table: rows and columns in row order, each cell the voters who
+/// prefer the row to the column, green where the row wins, red where it loses.
+fn matrix(s: &mut String, d: &[Vec<u64>], order: &[usize], x0: f64) {
+    let _ = writeln!(
+        s,
+        r##"<text x="{x0:.1}" y="{:.1}" font-size="13" font-weight="bold" fill="#333">Head to head</text>"##,
+        TOP - 40.0
+    );
+    for (col, _) in order.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#555" text-anchor="middle">{}</text>"##,
+            x0 + CELL * col as f64 + CELL / 2.0,
+            TOP - 6.0,
+            col + 1
+        );
+    }
+    for (row, &a) in order.iter().enumerate() {
+        for (col, &b) in order.iter().enumerate() {
+            let (x, y) = (x0 + CELL * col as f64, TOP + ROW * row as f64 + 2.0);
+            if a == b {
+                let _ = writeln!(
+                    s,
+                    r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="#eeeeee"/>"##,
+                    CELL - 2.0,
+                    ROW - 4.0
+                );
+                continue;
+            }
+            let (ab, ba) = (d[a][b], d[b][a]);
+            let fill = match ab.cmp(&ba) {
+                std::cmp::Ordering::Greater => "#c8e6c9",
+                std::cmp::Ordering::Less => "#ffcdd2",
+                std::cmp::Ordering::Equal => "#fff9c4",
+            };
+            let _ = writeln!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"#,
+                CELL - 2.0,
+                ROW - 4.0
+            );
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#222" text-anchor="middle">{ab}</text>"##,
+                x + CELL / 2.0 - 1.0,
+                y + ROW / 2.0 + 2.0
+            );
+        }
+    }
 }
 
 /// Winners in order elected, then the rest from the last eliminated to the first, ties
