@@ -308,3 +308,24 @@ contests:
     ));
     assert_eq!(wrong_options.field(), "contests[0].options");
 }
+
+#[test]
+fn plain_scalars_that_look_like_other_types_are_text() {
+    let yaml = SMALL
+        .replace("id: e1", "id: 2026")
+        .replace("name: Ann", "name: Yes")
+        .replace("name: Bob", "name: null-island");
+    let m = Manifest::from_yaml(&yaml).unwrap();
+    assert_eq!(m.id(), "2026");
+    assert_eq!(m.contests()[0].options()[0].name(), "Yes");
+    let explicit = "\
+id: r
+title: R
+start: 2026-03-01T09:00:00Z
+end: 2026-03-02T09:00:00Z
+contests:
+  - {id: q, title: Q, method: referendum, options: [{id: yes, name: Yes}, {id: no, name: No}]}
+";
+    let q = Manifest::from_yaml(explicit).unwrap();
+    assert_eq!(q.contests()[0].options().len(), 2);
+}
