@@ -7,6 +7,24 @@
 use crate::profile::{RankedBallot, RankedProfile};
 use crate::report::Pairwise;
 
+/// The most candidates a Condorcet count accepts: the matrix has `n²` cells and
+/// Schulze's widest paths take `n³` steps, so an untrusted file with a huge candidate
+/// list is refused rather than allowed to exhaust memory or time.
+pub const MAX_CANDIDATES: usize = 500;
+
+/// Refuses candidate lists longer than [`MAX_CANDIDATES`].
+///
+/// # Errors
+/// [`crate::Error::Count`] naming the limit.
+pub fn check_size(candidates: usize) -> crate::Result<()> {
+    if candidates > MAX_CANDIDATES {
+        return Err(crate::Error::Count(format!(
+            "{candidates} candidates: Condorcet methods count at most {MAX_CANDIDATES}"
+        )));
+    }
+    Ok(())
+}
+
 /// Ballots below which counting stays on one thread.
 const PARALLEL_FROM: usize = 50_000;
 
@@ -103,6 +121,19 @@ mod tests {
         assert_eq!(d[2], [3, 3, 0, 2]);
         assert_eq!(d[3], [3, 3, 3, 0]);
         assert_eq!(condorcet_winner(&pairwise(&p)), Some(3));
+    }
+
+    #[test]
+    fn huge_candidate_lists_are_refused_before_any_matrix() {
+        assert!(check_size(MAX_CANDIDATES).is_ok());
+        let cands: Vec<Candidate> = (0..=MAX_CANDIDATES)
+            .map(|i| Candidate::new(i.to_string()))
+            .collect();
+        let p = RankedProfile::new(cands, None, None, vec![]).unwrap();
+        let tie = crate::TieBreak::default();
+        let e = super::super::schulze::schulze(&p, 1, &tie).unwrap_err();
+        assert!(e.to_string().contains("at most 500"), "{e}");
+        assert!(super::super::ranked_pairs::ranked_pairs(&p, 1, &tie).is_err());
     }
 
     #[test]

@@ -16,16 +16,18 @@ use crate::method::{Pick, TieBreak};
 use crate::profile::{CandidateId, RankedProfile};
 use crate::report::{Round, Status, Tabulation};
 
-use super::pairwise::pairwise;
+use super::pairwise::{check_size, pairwise};
 use super::tally::{amount, check_seats, describe, ids, names};
 
 /// Counts a Ranked Pairs election for `seats` winners (the first `seats` of its order).
 ///
 /// # Errors
-/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
+/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates, or
+/// there are more than [`MAX_CANDIDATES`](super::pairwise::MAX_CANDIDATES).
 pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
     let cands = profile.candidates();
     let seats_n = check_seats(cands, seats)?;
+    check_size(cands.len())?;
     let matrix = pairwise(profile);
     let d = &matrix.preferred;
     let n = cands.len();
@@ -50,6 +52,7 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
     });
 
     let mut locked = vec![vec![false; n]; n];
+    let mut reach = Closure::new(n);
     let mut round = Round::new(1, n, 0);
     for &(a, b) in &pairs {
         let line = format!(
@@ -59,12 +62,13 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
             d[a][b],
             d[b][a]
         );
-        if reaches(&locked, b, a) {
+        if reach.has(b, a) {
             round
                 .notes
                 .push(format!("skipped {line}: it would close a cycle"));
         } else {
             locked[a][b] = true;
+            reach.add(a, b);
             round.notes.push(format!("locked {line}"));
         }
     }
@@ -92,9 +96,7 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
         winners.push(pick);
     }
 
-    round.tallies = (0..n)
-        .map(|a| amount((0..n).filter(|&b| b != a && reaches(&locked, a, b)).count() as u64))
-        .collect();
+    round.tallies = (0..n).map(|a| amount(reach.count(a))).collect();
     for c in ids(n) {
         let i = c.index();
         round.status[i] = if !standing(i) {
@@ -119,26 +121,71 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
     })
 }
 
-/// Whether `to` is reachable from `from` along locked pairs.
-fn reaches(locked: &[Vec<bool>], from: usize, to: usize) -> bool {
-    let mut seen = vec![false; locked.len()];
-    let mut stack = vec![from];
-    while let Some(x) = stack.pop() {
-        if x == to {
-            return true;
+/// The transitive closure of the locked pairs, one bit set per candidate, so a cycle
+/// check is one bit test and a lock costs `n²/64` word operations at most.
+struct Closure {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Closure {
+    fn new(n: usize) -> Self {
+        let words = n.div_ceil(64).max(1);
+        Self {
+            words,
+            bits: vec![0; words * n],
         }
-        if std::mem::replace(&mut seen[x], true) {
-            continue;
-        }
-        stack.extend((0..locked.len()).filter(|&y| locked[x][y] && !seen[y]));
     }
-    false
+
+    fn row(&self, x: usize) -> &[u64] {
+        &self.bits[x * self.words..(x + 1) * self.words]
+    }
+
+    /// Whether `to` is reachable from `from` along locked pairs.
+    fn has(&self, from: usize, to: usize) -> bool {
+        self.row(from)[to / 64] >> (to % 64) & 1 == 1
+    }
+
+    /// Locks `a → b`: everything that reaches `a` (and `a`) now reaches `b` and all
+    /// that `b` reaches.
+    fn add(&mut self, a: usize, b: usize) {
+        if self.has(a, b) {
+            return;
+        }
+        let mut gained = self.row(b).to_vec();
+        gained[b / 64] |= 1 << (b % 64);
+        let n = self.bits.len() / self.words;
+        for x in 0..n {
+            if x == a || self.has(x, a) {
+                let w = self.words;
+                for (cell, g) in self.bits[x * w..(x + 1) * w].iter_mut().zip(&gained) {
+                    *cell |= g;
+                }
+            }
+        }
+    }
+
+    /// How many candidates `x` reaches.
+    fn count(&self, x: usize) -> u64 {
+        self.row(x).iter().map(|w| u64::from(w.count_ones())).sum()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{letters, tennessee};
     use super::*;
+
+    #[test]
+    fn closure_follows_chains_across_words() {
+        let mut c = Closure::new(130);
+        c.add(0, 70);
+        c.add(70, 129);
+        assert!(c.has(0, 129) && c.has(0, 70) && !c.has(129, 0));
+        c.add(5, 0);
+        assert!(c.has(5, 129));
+        assert_eq!((c.count(5), c.count(0), c.count(129)), (3, 2, 0));
+    }
 
     #[test]
     fn tennessee_elects_nashville_with_full_order() {

@@ -14,7 +14,7 @@ use crate::method::{Pick, TieBreak};
 use crate::profile::{CandidateId, RankedProfile};
 use crate::report::{Round, Status, Tabulation};
 
-use super::pairwise::pairwise;
+use super::pairwise::{check_size, pairwise};
 use super::tally::{amount, check_seats, describe, ids, names};
 
 /// The strongest-path matrix of a pairwise matrix `d` (winning votes).
@@ -54,10 +54,12 @@ pub fn strongest_paths(d: &[Vec<u64>]) -> Vec<Vec<u64>> {
 /// order).
 ///
 /// # Errors
-/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
+/// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates, or
+/// there are more than [`MAX_CANDIDATES`](super::pairwise::MAX_CANDIDATES).
 pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
     let cands = profile.candidates();
     let seats_n = check_seats(cands, seats)?;
+    check_size(cands.len())?;
     let matrix = pairwise(profile);
     let p = strongest_paths(&matrix.preferred);
     let n = cands.len();
