@@ -13,13 +13,14 @@ use crate::method::TieBreak;
 use crate::profile::{Candidate, RankedProfile};
 use crate::report::Tabulation;
 
-use super::tally::{amount, check_seats, elect_highest, one_round};
+use super::tally::{amount, check_seats, checked_voters, elect_highest, one_round};
 
 /// Plurality (vote for `seats`) over ranked ballots.
 ///
 /// # Errors
 /// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
 pub fn plurality(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
+    let voters = checked_voters(profile.ballots().iter().map(|b| b.count()))?;
     let limit = usize::try_from(seats).unwrap_or(usize::MAX);
     let mut totals = vec![0u64; profile.candidates().len()];
     let (mut overvotes, mut blank) = (0u64, 0u64);
@@ -35,8 +36,7 @@ pub fn plurality(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<
         }
     }
     let mut notes = vec![format!(
-        "{} ballot(s): {blank} blank, {overvotes} overvoted (more than {seats} first choice(s)), counted for no one",
-        profile.voters()
+        "{voters} ballot(s): {blank} blank, {overvotes} overvoted (more than {seats} first choice(s)), counted for no one"
     )];
     let mut tab = from_totals(Method::Plurality, profile.candidates(), &totals, seats, tie)?;
     notes.append(&mut tab.notes);
@@ -49,6 +49,7 @@ pub fn plurality(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<
 /// # Errors
 /// [`crate::Error::Count`] if `seats` is zero or exceeds the standing candidates.
 pub fn approval(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
+    checked_voters(profile.ballots().iter().map(|b| b.count()))?;
     let mut totals = vec![0u64; profile.candidates().len()];
     for ballot in profile.ballots() {
         for c in ballot.ranking().iter().flatten() {

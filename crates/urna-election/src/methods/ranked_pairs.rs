@@ -28,6 +28,7 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
     let cands = profile.candidates();
     let seats_n = check_seats(cands, seats)?;
     check_size(cands.len())?;
+    super::tally::checked_voters(profile.ballots().iter().map(|b| b.count()))?;
     let matrix = pairwise(profile);
     let d = &matrix.preferred;
     let n = cands.len();

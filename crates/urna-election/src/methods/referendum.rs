@@ -112,6 +112,7 @@ pub fn referendum_from_profile(
             "a referendum needs a yes and a no option".into(),
         ));
     }
+    super::tally::checked_voters(profile.ballots().iter().map(|b| b.count()))?;
     let mut totals = vec![0u64; slot.len()];
     for ballot in profile.ballots() {
         if let Some([c]) = ballot.ranking().first().map(Vec::as_slice) {

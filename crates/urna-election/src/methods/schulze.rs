@@ -60,6 +60,7 @@ pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Ta
     let cands = profile.candidates();
     let seats_n = check_seats(cands, seats)?;
     check_size(cands.len())?;
+    super::tally::checked_voters(profile.ballots().iter().map(|b| b.count()))?;
     let matrix = pairwise(profile);
     let p = strongest_paths(&matrix.preferred);
     let n = cands.len();

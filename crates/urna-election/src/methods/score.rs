@@ -14,13 +14,14 @@ use crate::report::Tabulation;
 use crate::scored::ScoredProfile;
 
 use super::plurality::from_totals;
+use super::tally::{checked_voters, narrow};
 
 /// Score voting: the `seats` highest total scores win.
 ///
 /// # Errors
 /// [`crate::Error::Count`] if `seats` is zero or exceeds the candidates.
 pub fn score(profile: &ScoredProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
-    let totals = score_totals(profile);
+    let totals = score_totals(profile)?;
     let mut t = from_totals(Method::Score, profile.candidates(), &totals, seats, tie)?;
     t.notes.push(format!(
         "{} ballot(s), scores 0 to {}",
@@ -31,14 +32,18 @@ pub fn score(profile: &ScoredProfile, seats: u32, tie: &TieBreak) -> Result<Tabu
 }
 
 /// Each candidate's total score.
-pub(crate) fn score_totals(profile: &ScoredProfile) -> Vec<u64> {
-    let mut totals = vec![0u64; profile.candidates().len()];
+///
+/// # Errors
+/// [`crate::Error::Overflow`] if the ballot counts or a total do not fit in `u64`.
+pub(crate) fn score_totals(profile: &ScoredProfile) -> Result<Vec<u64>> {
+    checked_voters(profile.ballots().iter().map(|b| b.count()))?;
+    let mut totals = vec![0u128; profile.candidates().len()];
     for b in profile.ballots() {
         for (t, &s) in totals.iter_mut().zip(b.scores()) {
-            *t += u64::from(s) * b.count();
+            *t += u128::from(s) * u128::from(b.count());
         }
     }
-    totals
+    narrow(totals, "score totals")
 }
 
 /// The Borda count: the `seats` highest point totals win.
@@ -46,18 +51,20 @@ pub(crate) fn score_totals(profile: &ScoredProfile) -> Vec<u64> {
 /// # Errors
 /// [`crate::Error::Count`] if `seats` is zero or exceeds the candidates.
 pub fn borda(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
-    let n = profile.candidates().len() as u64;
-    let mut totals = vec![0u64; profile.candidates().len()];
+    checked_voters(profile.ballots().iter().map(|b| b.count()))?;
+    let n = profile.candidates().len() as u128;
+    let mut totals = vec![0u128; profile.candidates().len()];
     for b in profile.ballots() {
-        let mut above = 0u64;
+        let mut above = 0u128;
         for group in b.ranking() {
-            above += group.len() as u64;
+            above += group.len() as u128;
             let points = n - above;
             for c in group {
-                totals[c.index()] += points * b.count();
+                totals[c.index()] += points * u128::from(b.count());
             }
         }
     }
+    let totals = narrow(totals, "Borda totals")?;
     let mut t = from_totals(Method::Borda, profile.candidates(), &totals, seats, tie)?;
     t.notes.push(format!(
         "points: one per candidate ranked strictly below (a full ranking gives {}..0)",
@@ -102,6 +109,43 @@ mod tests {
         let t = borda(&p, 2, &TieBreak::default()).unwrap();
         assert_eq!(t.final_round().unwrap().tallies, [3, 1, 1, 3].map(amount));
         assert_eq!(t.winner_names(), ["A", "D"]);
+    }
+
+    #[test]
+    fn overflowing_counts_are_refused_not_wrapped() {
+        let cands: Vec<Candidate> = ["A", "B"].map(Candidate::new).into();
+        let big = ScoredProfile::new(
+            cands.clone(),
+            5,
+            None,
+            vec![ScoredBallot::new(u64::MAX / 2, vec![5, 0])],
+        )
+        .unwrap();
+        assert!(matches!(
+            score(&big, 1, &TieBreak::default()),
+            Err(crate::Error::Overflow(_))
+        ));
+        let two = ScoredProfile::new(
+            cands.clone(),
+            5,
+            None,
+            vec![
+                ScoredBallot::new(u64::MAX, vec![1, 0]),
+                ScoredBallot::new(1, vec![0, 1]),
+            ],
+        )
+        .unwrap();
+        assert!(score(&two, 1, &TieBreak::default()).is_err());
+        let c = CandidateId::new;
+        let ranked = RankedProfile::new(
+            cands,
+            None,
+            None,
+            vec![RankedBallot::strict(u64::MAX, &[c(0), c(1)])],
+        )
+        .unwrap();
+        // u64::MAX voters fit; one Borda point each still fits; a second ballot would not.
+        assert!(borda(&ranked, 1, &TieBreak::default()).is_ok());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn star(profile: &ScoredProfile, tie: &TieBreak) -> Result<Tabulation> {
     if n < 2 {
         return Err(Error::Count("STAR needs at least two candidates".into()));
     }
-    let totals = score_totals(profile);
+    let totals = score_totals(profile)?;
     let max = profile.max_score();
     let mut five_star = vec![0u64; n];
     for b in profile.ballots() {

@@ -137,6 +137,23 @@ pub(crate) fn check_seats(candidates: &[Candidate], seats: u32) -> crate::Result
     Ok(seats_usize)
 }
 
+/// The number of voters, refusing ballot counts whose sum does not fit in `u64`. Once
+/// this passes, every per-candidate or per-pair count of ballots fits too.
+pub(crate) fn checked_voters(counts: impl IntoIterator<Item = u64>) -> crate::Result<u64> {
+    counts
+        .into_iter()
+        .try_fold(0u64, u64::checked_add)
+        .ok_or(crate::Error::Overflow("the number of ballots"))
+}
+
+/// A `u128` accumulator back to `u64`, or an overflow error naming `what`.
+pub(crate) fn narrow(values: Vec<u128>, what: &'static str) -> crate::Result<Vec<u64>> {
+    values
+        .into_iter()
+        .map(|v| u64::try_from(v).map_err(|_| crate::Error::Overflow(what)))
+        .collect()
+}
+
 /// `n` as an integer amount.
 pub(crate) fn amount(n: u64) -> Amount {
     Amount::integer(i128::from(n))
