@@ -195,3 +195,43 @@ fn star_csv_and_bad_input() {
         "{stderr}"
     );
 }
+
+#[test]
+fn tie_break_options_decide_ties() {
+    // Ann and Bob tie on score, head-to-head and five-star ratings.
+    let csv = std::env::temp_dir().join(format!("urna-tie-{}.csv", std::process::id()));
+    std::fs::write(&csv, "Voter,Ann,Bob\n1,5,0\n2,0,5\n").expect("temp file");
+    let first = |extra: &[&str]| winners(&tabulate_json("star", &csv, extra));
+    assert_eq!(first(&[]), ["Ann"]);
+    assert_eq!(
+        first(&["--tie-break", "fixed-order", "--order", "Bob,Ann"]),
+        ["Bob"]
+    );
+    let seeded = first(&["--tie-break", "random", "--seed", "2026-03-09 lottery"]);
+    assert_eq!(
+        seeded,
+        first(&["--tie-break", "random", "--seed", "2026-03-09 lottery"])
+    );
+    let path = csv.to_str().expect("utf-8");
+    let (ok, _, stderr) = urna(&[
+        "tabulate",
+        "--method",
+        "star",
+        "--tie-break",
+        "random",
+        path,
+    ]);
+    assert!(!ok && stderr.contains("--seed"), "{stderr}");
+    let (ok, _, stderr) = urna(&[
+        "tabulate",
+        "--method",
+        "star",
+        "--tie-break",
+        "fixed-order",
+        "--order",
+        "Zed",
+        path,
+    ]);
+    assert!(!ok && stderr.contains("Zed"), "{stderr}");
+    std::fs::remove_file(&csv).expect("temp file removed");
+}
