@@ -329,3 +329,10 @@ contests:
     let q = Manifest::from_yaml(explicit).unwrap();
     assert_eq!(q.contests()[0].options().len(), 2);
 }
+
+#[test]
+fn a_missing_field_is_reported_at_its_mapping() {
+    let e = error(&SMALL.replace("    title: Chair\n", ""));
+    assert!(e.message().contains("title"), "{e}");
+    assert!(e.line() >= 6, "{e}");
+}
