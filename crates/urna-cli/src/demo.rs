@@ -1,33 +1,37 @@
 //! `urna demo`: a whole verifiable election in one process, in memory.
 //!
-//! Three trustees run the key ceremony (any two can decrypt), N voters obtain anonymous
-//! credentials through blind signatures and cast encrypted ballots with proofs, every
-//! ballot is checked (signatures, nullifier uniqueness, batched proofs), the encrypted
-//! totals are added up and decrypted by two trustees with proofs, and the result is
-//! compared with what the voters chose. The run is reproducible from `--seed`.
+//! The election is a real manifest (examples/club-election.yaml unless `--manifest`
+//! names another): its fingerprint binds every credential and proof. Three trustees run
+//! the key ceremony (any two can decrypt), N voters obtain anonymous credentials
+//! through blind signatures and cast encrypted ballots with proofs, every ballot is
+//! checked (signatures, nullifier uniqueness, batched proofs), the encrypted totals are
+//! added up per contest and decrypted by two trustees with proofs, the manifest's
+//! counting rules declare the winners, and the totals are compared with what the
+//! voters chose. The run is reproducible from `--seed`.
 //!
 //! The networked services, storage and the bulletin board replace the in-memory parts
 //! as they land (DESIGN.md, "Services and binaries").
 
+mod election;
 mod trustees;
 mod voters;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
-use rand::{RngExt, SeedableRng};
-use sha2::{Digest, Sha256};
-use urna_crypto::encoding::Encoder;
 use urna_crypto::{
-    BallotLayout, BatchVerifier, BlindSigningKey, BlindVerifyingKey, Ciphertext, ContestShape,
-    EncryptedBallot, EncryptionKey,
+    BatchVerifier, BlindSigningKey, BlindVerifyingKey, Ciphertext, EncryptedBallot, EncryptionKey,
 };
+use urna_election::tabulate_totals;
 
+use election::Election;
 use trustees::Ceremony;
-use voters::{Auth, Choices, Voters};
+use voters::{Auth, Cast, Voters};
 
 /// Options of `urna demo`.
 #[derive(Debug, clap::Args)]
@@ -44,82 +48,30 @@ pub struct Args {
     /// RSA modulus size of auth's blind-signing key.
     #[arg(long, default_value_t = 2048)]
     rsa_bits: usize,
-}
-
-/// One contest of the demo ballot: its id, a description, option names and shape.
-struct Contest {
-    id: &'static str,
-    title: &'static str,
-    options: &'static [&'static str],
-    shape: ContestShape,
-}
-
-fn contests() -> Result<Vec<Contest>> {
-    Ok(vec![
-        Contest {
-            id: "chair",
-            title: "Chair (plurality: choose exactly 1)",
-            options: &["Ada", "Grace", "Edsger", "Barbara", "Donald"],
-            shape: ContestShape::new(5, 1, 1, 1)?,
-        },
-        Contest {
-            id: "board",
-            title: "Board (approval: any number)",
-            options: &["Alan", "Frances", "John", "Margaret"],
-            shape: ContestShape::new(4, 1, 0, 4)?,
-        },
-        Contest {
-            id: "budget",
-            title: "Budget priorities (score 0-5 each)",
-            options: &["Library", "Garden", "Workshop"],
-            shape: ContestShape::new(3, 5, 0, 15)?,
-        },
-    ])
-}
-
-/// A voter's choices: skewed so that the result is not a tie.
-fn choose(rng: &mut ChaCha20Rng) -> Choices {
-    let weights = [35u32, 25, 20, 12, 8];
-    let mut pick = rng.random_range(0..100u32);
-    let mut chair = vec![0u64; 5];
-    for (i, w) in weights.iter().enumerate() {
-        if pick < *w {
-            chair[i] = 1;
-            break;
-        }
-        pick -= w;
-    }
-    let approve = [60u32, 45, 30, 70];
-    let board = approve
-        .iter()
-        .map(|p| u64::from(rng.random_range(0..100u32) < *p))
-        .collect();
-    let budget = (0..3)
-        .map(|i| rng.random_range(0..=(3 + i as u64).min(5)))
-        .collect();
-    vec![chair, board, budget]
+    /// Election manifest (YAML); the club election of examples/ by default.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
-    let contests = contests()?;
-    let layout = BallotLayout::new(
-        "members",
-        contests
-            .iter()
-            .map(|c| (c.id.to_owned(), c.shape))
-            .collect(),
-    )?;
-    let election = fingerprint(&contests);
+    let election = Election::load(args.manifest.as_deref())?;
+    let manifest = &election.manifest;
     println!(
-        "urna demo: {} voters, 3 trustees (any 2 decrypt), seed {}",
-        args.voters, args.seed
+        "urna demo: {} — {} voters, 3 trustees (any 2 decrypt), seed {}",
+        manifest.title(),
+        args.voters,
+        args.seed
     );
-    println!("election fingerprint {}", hex::encode(election));
+    println!(
+        "election {} fingerprint {}",
+        manifest.id(),
+        hex::encode(election.fingerprint)
+    );
 
     let mut rng = ChaCha20Rng::seed_from_u64(args.seed);
     let step = Instant::now();
-    let ceremony = Ceremony::run(&election, 3, 2, &mut rng)?;
+    let ceremony = Ceremony::run(&election.fingerprint, 3, 2, &mut rng)?;
     println!(
         "key ceremony: 3 trustees dealt Feldman-committed shares with proofs of knowledge; joint key {} ({:.0?})",
         hex::encode(ceremony.public_key().element().as_bytes()),
@@ -140,30 +92,22 @@ pub fn run(args: &Args) -> Result<()> {
     let step = Instant::now();
     let voters = Voters {
         election: &election,
-        layout: &layout,
         key: &key,
         auth: &auth,
         auth_public: &auth_public,
         seed: args.seed,
     };
-    let cast = voters.run(args.voters, choose, &progress)?;
+    let cast = voters.run(args.voters, &progress)?;
     progress.finish_and_clear();
     println!(
         "voting: {} credentials blind-signed, {} ballots encrypted with proofs ({:.1?})",
         auth.issued(),
-        cast.ballots.len(),
+        cast.len(),
         step.elapsed()
     );
 
     let step = Instant::now();
-    let ballots = verify_ballots(
-        &cast.ballots,
-        &layout,
-        &key,
-        &auth_public,
-        args.batch,
-        args.seed,
-    )?;
+    let ballots = verify_ballots(&cast, &election, &key, &auth_public, args.batch, args.seed)?;
     let verify_time = step.elapsed();
     println!(
         "casting checks: {} ballots decoded, credentials and signatures checked, nullifiers unique, all proofs hold in batches of {} ({:.1?}, {:.0} ballots/s)",
@@ -173,18 +117,23 @@ pub fn run(args: &Args) -> Result<()> {
         per_second(ballots.len(), verify_time)
     );
 
-    let totals = aggregate(&ballots, &contests);
+    let totals = aggregate(&ballots, &cast, &election);
     let step = Instant::now();
-    let labelled: Vec<(&str, Vec<Ciphertext>)> =
-        contests.iter().map(|c| c.id).zip(totals).collect();
-    let tally = ceremony.decrypt(&election, &labelled, &[1, 2], &mut rng)?;
+    let labelled: Vec<(&str, Vec<Ciphertext>)> = manifest
+        .contests()
+        .iter()
+        .zip(&totals)
+        .map(|(contest, (sums, _))| (contest.id(), sums.clone()))
+        .collect();
+    let decrypted = ceremony.decrypt(&election.fingerprint, &labelled, &[1, 2], &mut rng)?;
     println!(
         "tally: trustees 1 and 2 decrypted (trustee 3 absent); every partial decryption's proof verified ({:.1?})",
         step.elapsed()
     );
 
-    let expected = expected_totals(&cast.choices, &contests);
-    report(&contests, &tally, &expected)?;
+    let expected = expected_totals(&cast, &election);
+    let counts: Vec<u64> = totals.iter().map(|(_, count)| *count).collect();
+    report(&election, &decrypted, &counts, &expected)?;
     println!(
         "every proof verified; decrypted totals equal the voters' choices ({:.1?} in all)",
         started.elapsed()
@@ -192,47 +141,29 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The election fingerprint of the demo's fixed election: SHA-256 over a canonical
-/// encoding of its contests (the manifest-based fingerprint replaces it with the
-/// services).
-fn fingerprint(contests: &[Contest]) -> [u8; 32] {
-    let mut enc = Encoder::new();
-    enc.str("urna/v1/demo-election").len(contests.len());
-    for c in contests {
-        enc.str(c.id).str(c.title).len(c.options.len());
-        for option in c.options {
-            enc.str(option);
-        }
-        enc.u32(c.shape.options())
-            .u64(c.shape.max_value())
-            .u64(c.shape.min_total())
-            .u64(c.shape.max_total());
-    }
-    Sha256::digest(enc.as_slice()).into()
-}
-
 /// What the casting service checks, for every ballot: it decodes against the style,
 /// carries a valid credential and signature, has an unused nullifier, and its proofs
 /// hold (checked in batches, one batch stream per core).
 fn verify_ballots(
-    encoded: &[Vec<u8>],
-    layout: &BallotLayout,
+    cast: &[Cast],
+    election: &Election,
     key: &EncryptionKey,
     auth: &BlindVerifyingKey,
     batch_size: usize,
     seed: u64,
 ) -> Result<Vec<EncryptedBallot>> {
-    let progress = bar(encoded.len() as u32, "verifying");
-    let ballots = in_parallel(encoded, |part, offset, slice| {
+    let progress = bar(cast.len() as u32, "verifying");
+    let ballots = in_parallel(cast, |part, offset, slice| {
         // Batch weights must be unpredictable to ballot authors; the demo seeds them for
         // reproducibility, a server draws them from the operating system.
         let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0xba7c4 ^ part as u64);
         let mut ballots = Vec::with_capacity(slice.len());
         for chunk in slice.chunks(batch_size.max(1)) {
             let mut batch = BatchVerifier::new(*key.public_key(), &mut rng);
-            for bytes in chunk {
+            for vote in chunk {
                 let index = offset + ballots.len();
-                let ballot = EncryptedBallot::from_bytes(bytes, layout)
+                let layout = &election.styles[vote.style].layout;
+                let ballot = EncryptedBallot::from_bytes(&vote.ballot, layout)
                     .with_context(|| format!("ballot {index} does not decode"))?;
                 ballot
                     .verify_signatures(auth)
@@ -257,47 +188,108 @@ fn verify_ballots(
     Ok(ballots)
 }
 
-/// The homomorphic sum of every ballot, per contest and option.
-fn aggregate(ballots: &[EncryptedBallot], contests: &[Contest]) -> Vec<Vec<Ciphertext>> {
-    contests
-        .iter()
-        .enumerate()
-        .map(|(c, contest)| {
-            (0..contest.options.len())
-                .map(|o| {
-                    Ciphertext::sum(ballots.iter().map(|b| &b.contests()[c].1.ciphertexts()[o]))
+/// The homomorphic sum per contest and option, over the ballots whose style has the
+/// contest, with the number of those ballots.
+fn aggregate(
+    ballots: &[EncryptedBallot],
+    cast: &[Cast],
+    election: &Election,
+) -> Vec<(Vec<Ciphertext>, u64)> {
+    per_contest(cast, election, |_, vote_index, position| {
+        ballots[vote_index].contests()[position]
+            .1
+            .ciphertexts()
+            .to_vec()
+    })
+    .into_iter()
+    .map(|(vectors, count)| {
+        let sums = (0..vectors.first().map_or(0, Vec::len))
+            .map(|o| Ciphertext::sum(vectors.iter().map(|v| &v[o])))
+            .collect();
+        (sums, count)
+    })
+    .collect()
+}
+
+/// The plaintext totals the voters chose, per contest and option.
+fn expected_totals(cast: &[Cast], election: &Election) -> Vec<Vec<u64>> {
+    per_contest(cast, election, |_, vote_index, position| {
+        cast[vote_index].choices[position].clone()
+    })
+    .into_iter()
+    .zip(election.manifest.contests())
+    .map(|((vectors, _), contest)| {
+        (0..contest.options().len())
+            .map(|o| vectors.iter().map(|v| v[o]).sum())
+            .collect()
+    })
+    .collect()
+}
+
+/// For each manifest contest, `item(contest, ballot index, position in the ballot)` of
+/// every ballot whose style has the contest, and how many there were.
+fn per_contest<T>(
+    cast: &[Cast],
+    election: &Election,
+    item: impl Fn(usize, usize, usize) -> T,
+) -> Vec<(Vec<T>, u64)> {
+    (0..election.manifest.contests().len())
+        .map(|c| {
+            let items: Vec<T> = cast
+                .iter()
+                .enumerate()
+                .filter_map(|(i, vote)| {
+                    let style = &election.styles[vote.style];
+                    style
+                        .contests
+                        .iter()
+                        .position(|&sc| sc == c)
+                        .map(|p| item(c, i, p))
                 })
-                .collect()
+                .collect();
+            let count = items.len() as u64;
+            (items, count)
         })
         .collect()
 }
 
-fn expected_totals(choices: &[Choices], contests: &[Contest]) -> Vec<Vec<u64>> {
-    contests
-        .iter()
-        .enumerate()
-        .map(|(c, contest)| {
-            (0..contest.options.len())
-                .map(|o| choices.iter().map(|v| v[c][o]).sum())
-                .collect()
-        })
-        .collect()
-}
-
-fn report(contests: &[Contest], tally: &[Vec<u64>], expected: &[Vec<u64>]) -> Result<()> {
+fn report(
+    election: &Election,
+    decrypted: &[Vec<u64>],
+    counts: &[u64],
+    expected: &[Vec<u64>],
+) -> Result<()> {
     println!();
-    for ((contest, totals), want) in contests.iter().zip(tally).zip(expected) {
-        println!("{}", contest.title);
+    for (((contest, totals), &count), want) in election
+        .manifest
+        .contests()
+        .iter()
+        .zip(decrypted)
+        .zip(counts)
+        .zip(expected)
+    {
+        println!("{} ({} ballots)", contest.title(), count);
         let top = totals.iter().copied().max().unwrap_or(0);
-        for ((name, total), w) in contest.options.iter().zip(totals).zip(want) {
+        for ((option, total), w) in contest.options().iter().zip(totals).zip(want) {
             let width = (total * 40).checked_div(top).unwrap_or(0);
-            let bar = "#".repeat(width as usize);
             let mark = if total == w { "" } else { "  MISMATCH" };
-            println!("  {name:<10} {total:>7}  {bar}{mark}");
+            println!(
+                "    {:<16} {total:>7}  {}{mark}",
+                option.name(),
+                "#".repeat(width as usize)
+            );
+        }
+        let tabulation = tabulate_totals(contest, totals, count)
+            .map_err(|e| anyhow!("{}: {e}", contest.id()))?;
+        let winners = tabulation.winner_names();
+        if winners.is_empty() {
+            println!("  result: no winner ({})", tabulation.notes.join("; "));
+        } else {
+            println!("  result: {}", winners.join(", "));
         }
     }
     println!();
-    if tally != expected {
+    if decrypted != expected {
         bail!("decrypted totals differ from the voters' choices");
     }
     Ok(())

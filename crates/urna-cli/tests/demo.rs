@@ -17,9 +17,23 @@ fn demo(voters: &str, seed: &str) -> String {
     stdout
 }
 
-/// The lines that depend only on the seed (not on timings).
+/// The lines that depend only on the seed (not on timings): per-option totals (indented
+/// four spaces) and each contest's result.
 fn results(stdout: &str) -> Vec<&str> {
     stdout.lines().filter(|l| l.starts_with("  ")).collect()
+}
+
+fn totals(stdout: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(|l| {
+            l.split_whitespace()
+                .rev()
+                .find_map(|w| w.parse().ok())
+                .unwrap()
+        })
+        .collect()
 }
 
 #[test]
@@ -28,14 +42,16 @@ fn a_small_election_verifies_and_is_reproducible() {
     assert!(first.contains("24 credentials blind-signed, 24 ballots encrypted"));
     assert!(first.contains("24 ballots decoded"));
     assert!(first.contains("every proof verified; decrypted totals equal the voters' choices"));
-    // 5 + 4 + 3 options, one result line each.
-    assert_eq!(results(&first).len(), 12);
-    // The chair contest is "choose exactly 1": its totals add up to the voter count.
-    let chair: u64 = results(&first)[..5]
-        .iter()
-        .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
-        .sum();
-    assert_eq!(chair, 24);
+    assert!(first.contains("election club-agm-2026 fingerprint"));
+    // examples/club-election.yaml: 3 + 4 + 5 + 3 options, and one result per contest.
+    let totals = totals(&first);
+    assert_eq!(totals.len(), 15);
+    assert_eq!(first.matches("  result: ").count(), 4);
+    // The chair is on every ballot and "choose exactly 1": its totals add up to 24.
+    assert_eq!(totals[3..7].iter().sum::<u64>(), 24);
+    // The referendum is on the members' ballots only, one mark each.
+    let members: u64 = totals[..3].iter().sum();
+    assert!(members > 0 && members < 24, "{members}");
     let again = demo("24", "7");
     assert_eq!(results(&first), results(&again));
     let other = demo("24", "8");

@@ -6,16 +6,18 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result, anyhow};
 
-use super::in_parallel;
 use indicatif::ProgressBar;
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use urna_crypto::credential::blind::{BlindSignature, BlindedMessage};
 use urna_crypto::credential::credential_message;
 use urna_crypto::{
-    BallotLayout, BlindSigningKey, BlindVerifyingKey, Credential, CredentialSecret,
-    EncryptedBallot, EncryptionKey,
+    BlindSigningKey, BlindVerifyingKey, Credential, CredentialSecret, EncryptedBallot,
+    EncryptionKey,
 };
+
+use super::election::Election;
+use super::in_parallel;
 
 /// The authentication tier: knows who votes, signs one blinded credential per voter.
 pub struct Auth {
@@ -60,19 +62,19 @@ impl Auth {
     }
 }
 
-/// What one voter chose, per contest (one value per option).
+/// What one voter chose, per contest of their style (one value per option).
 pub type Choices = Vec<Vec<u64>>;
 
-/// Everything the voters produce: the cast ballots' encodings and, kept apart, the
-/// plaintext choices (known only to the demo, to check the tally against).
+/// One cast ballot: the voter's style, the encoded ballot, and (known only to the demo,
+/// to check the tally against) the plaintext choices.
 pub struct Cast {
-    pub ballots: Vec<Vec<u8>>,
-    pub choices: Vec<Choices>,
+    pub style: usize,
+    pub ballot: Vec<u8>,
+    pub choices: Choices,
 }
 
 pub struct Voters<'a> {
-    pub election: &'a [u8; 32],
-    pub layout: &'a BallotLayout,
+    pub election: &'a Election,
     pub key: &'a EncryptionKey,
     pub auth: &'a Auth,
     pub auth_public: &'a BlindVerifyingKey,
@@ -81,36 +83,28 @@ pub struct Voters<'a> {
 
 impl Voters<'_> {
     /// Runs `count` voters, in parallel.
-    pub fn run(
-        &self,
-        count: u32,
-        choose: fn(&mut ChaCha20Rng) -> Choices,
-        progress: &ProgressBar,
-    ) -> Result<Cast> {
+    pub fn run(&self, count: u32, progress: &ProgressBar) -> Result<Vec<Cast>> {
         let voters: Vec<u32> = (0..count).collect();
-        let voted = in_parallel(&voters, |_, _, part| {
+        in_parallel(&voters, |_, _, part| {
             part.iter()
                 .map(|&voter| {
-                    let vote = self.vote(voter, choose);
+                    let vote = self.vote(voter);
                     progress.inc(1);
                     vote
                 })
                 .collect()
-        })?;
-        let (ballots, choices) = voted.into_iter().unzip();
-        Ok(Cast { ballots, choices })
+        })
     }
 
-    fn vote(
-        &self,
-        voter: u32,
-        choose: fn(&mut ChaCha20Rng) -> Choices,
-    ) -> Result<(Vec<u8>, Choices)> {
-        // One reproducible stream per voter, so totals depend on the seed only.
+    fn vote(&self, voter: u32) -> Result<Cast> {
+        // One reproducible stream per voter, so results depend on the seed only.
         let mut rng = ChaCha20Rng::seed_from_u64(self.seed ^ (u64::from(voter) << 20) ^ 0x5eed);
-        let choices = choose(&mut rng);
+        let style = self.election.pick_style(&mut rng);
+        let layout = &self.election.styles[style].layout;
+        let choices = self.election.choose(style, &mut rng)?;
+        let fingerprint = &self.election.fingerprint;
         let secret = CredentialSecret::generate(&mut rng);
-        let message = credential_message(self.election, self.layout.style(), &secret.public_key())?;
+        let message = credential_message(fingerprint, layout.style(), &secret.public_key())?;
         let (blinded, state) = self.auth_public.blind(&message, &mut rng)?;
         let blind_signature = self.auth.sign(voter, &blinded, &mut rng)?;
         let (signature, randomizer) = self
@@ -124,13 +118,17 @@ impl Voters<'_> {
         };
         let (ballot, _opening) = EncryptedBallot::encrypt(
             self.key,
-            self.election,
-            self.layout,
+            fingerprint,
+            layout,
             credential,
             &secret,
             &choices,
             &mut rng,
         )?;
-        Ok((ballot.to_bytes(), choices))
+        Ok(Cast {
+            style,
+            ballot: ballot.to_bytes(),
+            choices,
+        })
     }
 }
