@@ -9,6 +9,7 @@
 //! - [`batch`]: verification of many range proofs with one multiscalar multiplication.
 
 pub mod batch;
+mod compact;
 pub mod dleq;
 pub mod range;
 pub mod schnorr;

@@ -14,6 +14,7 @@ use zeroize::Zeroize;
 use crate::encoding::{Decoder, Encoder};
 use crate::error::{DecodeError, VerifyError};
 use crate::group::Element;
+use crate::proofs::compact::Compact;
 use crate::transcript::{Context, Transcript};
 
 const TAG: &str = "urna/v1/dleq";
@@ -28,10 +29,7 @@ struct Statement<'a> {
 
 /// A Chaum–Pedersen proof, `(c, s)`: 64 bytes encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DleqProof {
-    challenge: Scalar,
-    response: Scalar,
-}
+pub struct DleqProof(Compact);
 
 impl DleqProof {
     /// Proves that `h1 = x·g1` and `h2 = x·g2` for the same `x`.
@@ -57,10 +55,10 @@ impl DleqProof {
         let challenge = challenge(&statement, &a1, &a2, context);
         let response = k + challenge * x;
         k.zeroize();
-        Self {
+        Self(Compact {
             challenge,
             response,
-        }
+        })
     }
 
     /// Checks the proof for `h1 = x·g1`, `h2 = x·g2` under `context`.
@@ -73,13 +71,13 @@ impl DleqProof {
         context: &Context,
     ) -> Result<(), VerifyError> {
         let statement = Statement { g1, h1, g2, h2 };
-        let minus_c = -self.challenge;
+        let minus_c = -self.0.challenge;
         let a1 = RistrettoPoint::vartime_multiscalar_mul(
-            [self.response, minus_c],
+            [self.0.response, minus_c],
             [g1.point(), h1.point()],
         );
         let a2 = RistrettoPoint::vartime_multiscalar_mul(
-            [self.response, minus_c],
+            [self.0.response, minus_c],
             [g2.point(), h2.point()],
         );
         let expected = challenge(
@@ -88,24 +86,17 @@ impl DleqProof {
             &Element::from_point(a2),
             context,
         );
-        if expected == self.challenge {
-            Ok(())
-        } else {
-            Err(VerifyError::Dleq)
-        }
+        self.0.check(expected, VerifyError::Dleq)
     }
 
     /// Appends `c ‖ s`.
     pub fn encode(&self, out: &mut Encoder) {
-        out.scalar(&self.challenge).scalar(&self.response);
+        self.0.encode(out);
     }
 
     /// Reads `c ‖ s`, refusing non-canonical scalars.
     pub fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            challenge: input.scalar()?,
-            response: input.scalar()?,
-        })
+        Compact::decode(input).map(Self)
     }
 }
 

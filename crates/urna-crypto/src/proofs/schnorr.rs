@@ -12,16 +12,14 @@ use zeroize::Zeroize;
 use crate::encoding::{Decoder, Encoder};
 use crate::error::{DecodeError, VerifyError};
 use crate::group::Element;
+use crate::proofs::compact::Compact;
 use crate::transcript::{Context, Transcript};
 
 const TAG: &str = "urna/v1/schnorr";
 
 /// A Schnorr proof of knowledge, `(c, s)`: 64 bytes encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SchnorrProof {
-    challenge: Scalar,
-    response: Scalar,
-}
+pub struct SchnorrProof(Compact);
 
 impl SchnorrProof {
     /// Proves knowledge of `secret` for `public = secret·G` under `context`.
@@ -36,37 +34,31 @@ impl SchnorrProof {
         let challenge = challenge(public, &commitment, context);
         let response = k + challenge * secret;
         k.zeroize();
-        Self {
+        Self(Compact {
             challenge,
             response,
-        }
+        })
     }
 
     /// Checks the proof for `public` under `context`.
     pub fn verify(&self, public: &Element, context: &Context) -> Result<(), VerifyError> {
         let commitment = RistrettoPoint::vartime_double_scalar_mul_basepoint(
-            &-self.challenge,
+            &-self.0.challenge,
             public.point(),
-            &self.response,
+            &self.0.response,
         );
-        if challenge(public, &Element::from_point(commitment), context) == self.challenge {
-            Ok(())
-        } else {
-            Err(VerifyError::Schnorr)
-        }
+        let recomputed = challenge(public, &Element::from_point(commitment), context);
+        self.0.check(recomputed, VerifyError::Schnorr)
     }
 
     /// Appends `c ‖ s`.
     pub fn encode(&self, out: &mut Encoder) {
-        out.scalar(&self.challenge).scalar(&self.response);
+        self.0.encode(out);
     }
 
     /// Reads `c ‖ s`, refusing non-canonical scalars.
     pub fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            challenge: input.scalar()?,
-            response: input.scalar()?,
-        })
+        Compact::decode(input).map(Self)
     }
 }
 
