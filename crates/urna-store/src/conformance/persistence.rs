@@ -1,0 +1,127 @@
+//! Board logs per election, and everything surviving a restart.
+
+use std::future::Future;
+
+use urna_board::{Log, TreeHash};
+use urna_election::Revoting;
+
+use super::{accepted, ballot, election_in, import};
+use crate::Store;
+use crate::ballot::SpoiledBallot;
+use crate::code::VotingCode;
+use crate::election::ElectionState;
+use crate::error::{Error, Missing, Result};
+
+const ORIGIN: &str = "example.org/urna/board";
+
+/// Appends `entries` to the election's board and returns its size and root.
+async fn append<S: Store>(
+    store: &S,
+    election: &str,
+    entries: Vec<Vec<u8>>,
+) -> Result<(u64, TreeHash)> {
+    let board = store.open_board(election).await?;
+    let out = tokio::task::spawn_blocking(move || -> Result<_> {
+        let mut log = Log::open(board, ORIGIN)?;
+        log.integrate(&entries)?;
+        Ok((log.size(), log.root()))
+    });
+    out.await?
+}
+
+/// Each election has its own board log, kept between openings.
+pub async fn board_logs<S: Store>(store: &S) -> Result<()> {
+    assert!(matches!(
+        store.open_board("missing").await,
+        Err(Error::NotFound(Missing::Election))
+    ));
+    election_in(store, "board-a", Revoting::Once, ElectionState::Draft).await?;
+    election_in(store, "board-b", Revoting::Once, ElectionState::Draft).await?;
+    let (size, root) = append(store, "board-a", vec![b"one".to_vec(), b"two".to_vec()]).await?;
+    assert_eq!(size, 2);
+    assert_ne!(root, TreeHash::EMPTY_ROOT);
+    assert_eq!(append(store, "board-a", vec![]).await?, (2, root));
+    assert_eq!(
+        append(store, "board-b", vec![]).await?,
+        (0, TreeHash::EMPTY_ROOT)
+    );
+    Ok(())
+}
+
+/// Writes something of every kind, drops the store, reopens it with `open`, and
+/// finds everything as it was.
+pub async fn restart_keeps_everything<S, F, Fut>(open: F) -> Result<()>
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<S>>,
+{
+    let store = open().await?;
+    let m = election_in(&store, "kept", Revoting::LastCounts, ElectionState::Test).await?;
+    let codes = import(&store, "kept", &["alice", "bob"], "juniors", 11).await?;
+    store
+        .record_issuance("kept", "alice", b"blinded", b"signature")
+        .await?;
+    store
+        .transition("kept", ElectionState::Test, ElectionState::Open)
+        .await?;
+    accepted(&store, "kept", ballot(1, 0)).await?;
+    accepted(&store, "kept", ballot(1, 1)).await?;
+    store
+        .set_board_index("kept", &ballot(1, 0).tracking_code, 0)
+        .await?;
+    let spoiled = SpoiledBallot {
+        tracking_code: [8; 32],
+        ballot: b"challenged".to_vec(),
+        opening: b"randomness".to_vec(),
+    };
+    store.record_spoiled("kept", spoiled.clone()).await?;
+    let board = append(
+        &store,
+        "kept",
+        vec![b"manifest".to_vec(), b"ballot".to_vec()],
+    )
+    .await?;
+    election_in(&store, "done", Revoting::Once, ElectionState::Closed).await?;
+    store.record_results("done", b"totals").await?;
+
+    let elections = store.elections().await?;
+    let ballots = store.ballots("kept").await?;
+    drop(store);
+
+    let store = open().await?;
+    assert_eq!(store.elections().await?, elections);
+    let kept = store
+        .election("kept")
+        .await?
+        .ok_or(Error::NotFound(Missing::Election))?;
+    assert_eq!(
+        (kept.fingerprint, kept.state),
+        (m.fingerprint(), ElectionState::Open)
+    );
+    assert_eq!(store.ballots("kept").await?, ballots);
+    assert_eq!(ballots.len(), 2);
+    assert_eq!(store.spoiled("kept").await?, [spoiled]);
+    assert_eq!(store.roll_size("kept").await?, 2);
+    let (voter, hash) = store
+        .voter("kept", "bob")
+        .await?
+        .ok_or(Error::NotFound(Missing::Voter))?;
+    assert_eq!(voter.style, "juniors");
+    assert!(hash.verify(&VotingCode::parse(&codes[1].display())?));
+    assert!(!hash.verify(&codes[0]));
+    assert_eq!(store.credentials_issued("kept").await?, 1);
+    assert_eq!(
+        store
+            .record_issuance("kept", "alice", b"blinded", b"new")
+            .await?
+            .signature(),
+        b"signature"
+    );
+    assert_eq!(store.results("done").await?, Some(b"totals".to_vec()));
+    assert_eq!(append(&store, "kept", vec![]).await?, board);
+    // The policy survives too: the same nullifier supersedes again.
+    let third = store.cast("kept", ballot(1, 2)).await?;
+    assert_eq!(third.record().supersedes, Some(ballots[1].seq));
+    Ok(())
+}

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod ballot;
+pub mod board;
+pub mod code;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod election;
+pub mod error;
+pub mod roll;
+pub mod sqlite;
+
+pub use ballot::{BallotStore, CastOutcome, CastRecord, NewBallot, Phase, SpoiledBallot};
+pub use board::{BoardStore, Store};
+pub use code::{CodeHash, CodeParams, VotingCode};
+pub use election::{Applied, ElectionRecord, ElectionState, ElectionStore};
+pub use error::{BackendError, Conflict, Error, Missing, Result};
+pub use roll::{Issuance, Issued, RollEntry, RollStore, Voter, blinded_hash};
+pub use sqlite::SqliteStore;
