@@ -4,8 +4,11 @@
 //! candidate is above every unranked one; candidates in the same preference group, or
 //! both unranked, are not compared.
 
-use crate::profile::{RankedBallot, RankedProfile};
+use crate::method::{Lot, Pick, TieBreak};
+use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
 use crate::report::Pairwise;
+
+use super::tally::{check_seats, checked_voters, describe, ids, names};
 
 /// The most candidates a Condorcet count accepts: the matrix has `n²` cells and
 /// Schulze's widest paths take `n³` steps, so an untrusted file with a huge candidate
@@ -23,6 +26,60 @@ pub fn check_size(candidates: usize) -> crate::Result<()> {
         )));
     }
     Ok(())
+}
+
+/// What every Condorcet count does first: checks `seats` against the standing
+/// candidates, the candidate list against [`MAX_CANDIDATES`] and the total ballot
+/// count against `u64`, then counts the pairwise matrix. Returns the seats as a
+/// `usize` and the matrix.
+pub(crate) fn checked_pairwise(
+    profile: &RankedProfile,
+    seats: u32,
+) -> crate::Result<(usize, Pairwise)> {
+    let seats = check_seats(profile.candidates(), seats)?;
+    check_size(profile.candidates().len())?;
+    checked_voters(profile.ballots().iter().map(|b| b.count()))?;
+    Ok((seats, pairwise(profile)))
+}
+
+/// Elects `seats` standing candidates in order: each seat goes to a remaining
+/// candidate whom no remaining candidate `beats` (`beats(b, a)`: `b` beats `a`),
+/// and where several are unbeaten, [`TieBreak::pick`] chooses by `lot`, adding a note
+/// `"{lead(names)} {pick} by {rule}"` to `notes`. Stops early if nobody is unbeaten.
+pub(crate) fn elect_unbeaten(
+    candidates: &[Candidate],
+    seats: usize,
+    tie: &TieBreak,
+    lot: &Lot,
+    beats: impl Fn(usize, usize) -> bool,
+    lead: impl Fn(&str) -> String,
+    notes: &mut Vec<String>,
+) -> Vec<CandidateId> {
+    let mut remaining: Vec<CandidateId> = ids(candidates.len())
+        .filter(|c| !candidates[c.index()].is_withdrawn())
+        .collect();
+    let mut winners = Vec::with_capacity(seats);
+    while winners.len() < seats {
+        let unbeaten: Vec<CandidateId> = remaining
+            .iter()
+            .copied()
+            .filter(|&a| !remaining.iter().any(|&b| beats(b.index(), a.index())))
+            .collect();
+        let Some(pick) = tie.pick(&unbeaten, &[], lot, Pick::Highest) else {
+            break;
+        };
+        if unbeaten.len() > 1 {
+            notes.push(format!(
+                "{} {} by {}",
+                lead(&names(candidates, &unbeaten)),
+                candidates[pick.index()].name(),
+                describe(tie)
+            ));
+        }
+        remaining.retain(|&c| c != pick);
+        winners.push(pick);
+    }
+    winners
 }
 
 /// Ballots below which counting stays on one thread.

@@ -12,12 +12,12 @@
 
 use crate::Method;
 use crate::error::Result;
-use crate::method::{Pick, TieBreak};
+use crate::method::TieBreak;
 use crate::profile::{CandidateId, RankedProfile};
-use crate::report::{Round, Status, Tabulation};
+use crate::report::Tabulation;
 
-use super::pairwise::{check_size, pairwise};
-use super::tally::{amount, check_seats, describe, ids, names};
+use super::pairwise::{checked_pairwise, elect_unbeaten};
+use super::tally::{amount, one_round};
 
 /// Counts a Ranked Pairs election for `seats` winners (the first `seats` of its order).
 ///
@@ -26,10 +26,7 @@ use super::tally::{amount, check_seats, describe, ids, names};
 /// there are more than [`MAX_CANDIDATES`](super::pairwise::MAX_CANDIDATES).
 pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
     let cands = profile.candidates();
-    let seats_n = check_seats(cands, seats)?;
-    check_size(cands.len())?;
-    super::tally::checked_voters(profile.ballots().iter().map(|b| b.count()))?;
-    let matrix = pairwise(profile);
+    let (seats_n, matrix) = checked_pairwise(profile, seats)?;
     let d = &matrix.preferred;
     let n = cands.len();
     let lot = tie.lot(cands);
@@ -54,7 +51,7 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
 
     let mut locked = vec![vec![false; n]; n];
     let mut reach = Closure::new(n);
-    let mut round = Round::new(1, n, 0);
+    let mut notes = Vec::new();
     for &(a, b) in &pairs {
         let line = format!(
             "{} > {} ({} to {})",
@@ -64,62 +61,35 @@ pub fn ranked_pairs(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Resu
             d[b][a]
         );
         if reach.has(b, a) {
-            round
-                .notes
-                .push(format!("skipped {line}: it would close a cycle"));
+            notes.push(format!("skipped {line}: it would close a cycle"));
         } else {
             locked[a][b] = true;
             reach.add(a, b);
-            round.notes.push(format!("locked {line}"));
+            notes.push(format!("locked {line}"));
         }
     }
 
-    let mut remaining: Vec<CandidateId> = ids(n).filter(|c| standing(c.index())).collect();
-    let mut winners = Vec::with_capacity(seats_n);
-    while winners.len() < seats_n {
-        let sources: Vec<CandidateId> = remaining
-            .iter()
-            .copied()
-            .filter(|&a| !remaining.iter().any(|&b| locked[b.index()][a.index()]))
-            .collect();
-        let Some(pick) = tie.pick(&sources, &[], &lot, Pick::Highest) else {
-            break;
-        };
-        if sources.len() > 1 {
-            round.notes.push(format!(
-                "unordered by locked pairs: {}; {} by {}",
-                names(cands, &sources),
-                cands[pick.index()].name(),
-                describe(tie)
-            ));
-        }
-        remaining.retain(|&c| c != pick);
-        winners.push(pick);
-    }
-
-    round.tallies = (0..n).map(|a| amount(reach.count(a))).collect();
-    for c in ids(n) {
-        let i = c.index();
-        round.status[i] = if !standing(i) {
-            Status::Withdrawn
-        } else if winners.contains(&c) {
-            Status::Elected
-        } else {
-            round.eliminated.push(c);
-            Status::Eliminated
-        };
-    }
-    round.elected.clone_from(&winners);
-    Ok(Tabulation {
-        method: Method::RankedPairs,
-        candidates: cands.iter().map(|c| c.name().to_owned()).collect(),
+    let winners = elect_unbeaten(
+        cands,
+        seats_n,
+        tie,
+        &lot,
+        |b, a| locked[b][a],
+        |names| format!("unordered by locked pairs: {names};"),
+        &mut notes,
+    );
+    let totals = (0..n).map(|a| amount(reach.count(a))).collect();
+    let mut t = one_round(
+        Method::RankedPairs,
+        cands,
         seats,
+        totals,
         winners,
-        rounds: vec![round],
-        quota: None,
-        pairwise: Some(matrix),
-        notes: vec!["round values: opponents ranked below through locked pairs".into()],
-    })
+        notes,
+        vec!["round values: opponents ranked below through locked pairs".into()],
+    );
+    t.pairwise = Some(matrix);
+    Ok(t)
 }
 
 /// The transitive closure of the locked pairs, one bit set per candidate, so a cycle

@@ -10,12 +10,12 @@
 
 use crate::Method;
 use crate::error::Result;
-use crate::method::{Pick, TieBreak};
-use crate::profile::{CandidateId, RankedProfile};
-use crate::report::{Round, Status, Tabulation};
+use crate::method::TieBreak;
+use crate::profile::RankedProfile;
+use crate::report::Tabulation;
 
-use super::pairwise::{check_size, pairwise};
-use super::tally::{amount, check_seats, describe, ids, names};
+use super::pairwise::{checked_pairwise, elect_unbeaten};
+use super::tally::{amount, one_round};
 
 /// The strongest-path matrix of a pairwise matrix `d` (winning votes).
 #[must_use]
@@ -58,54 +58,24 @@ pub fn strongest_paths(d: &[Vec<u64>]) -> Vec<Vec<u64>> {
 /// there are more than [`MAX_CANDIDATES`](super::pairwise::MAX_CANDIDATES).
 pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Tabulation> {
     let cands = profile.candidates();
-    let seats_n = check_seats(cands, seats)?;
-    check_size(cands.len())?;
-    super::tally::checked_voters(profile.ballots().iter().map(|b| b.count()))?;
-    let matrix = pairwise(profile);
+    let (seats_n, matrix) = checked_pairwise(profile, seats)?;
     let p = strongest_paths(&matrix.preferred);
     let n = cands.len();
     let beats = |a: usize, b: usize| p[a][b] > p[b][a];
     let lot = tie.lot(cands);
-    let mut round = Round::new(1, n, 0);
-    round.tallies = (0..n)
+    let totals = (0..n)
         .map(|a| amount((0..n).filter(|&b| beats(a, b)).count() as u64))
         .collect();
-    let mut remaining: Vec<CandidateId> = ids(n)
-        .filter(|c| !cands[c.index()].is_withdrawn())
-        .collect();
-    let mut winners = Vec::with_capacity(seats_n);
-    while winners.len() < seats_n {
-        let potential: Vec<CandidateId> = remaining
-            .iter()
-            .copied()
-            .filter(|&a| !remaining.iter().any(|&b| beats(b.index(), a.index())))
-            .collect();
-        let Some(pick) = tie.pick(&potential, &[], &lot, Pick::Highest) else {
-            break;
-        };
-        if potential.len() > 1 {
-            round.notes.push(format!(
-                "potential winners {} are unbeaten: {} by {}",
-                names(cands, &potential),
-                cands[pick.index()].name(),
-                describe(tie)
-            ));
-        }
-        remaining.retain(|&c| c != pick);
-        winners.push(pick);
-    }
-    for c in ids(n) {
-        let i = c.index();
-        round.status[i] = if cands[i].is_withdrawn() {
-            Status::Withdrawn
-        } else if winners.contains(&c) {
-            Status::Elected
-        } else {
-            round.eliminated.push(c);
-            Status::Eliminated
-        };
-    }
-    round.elected.clone_from(&winners);
+    let mut notes = Vec::new();
+    let winners = elect_unbeaten(
+        cands,
+        seats_n,
+        tie,
+        &lot,
+        beats,
+        |names| format!("potential winners {names} are unbeaten:"),
+        &mut notes,
+    );
     for (a, row) in p.iter().enumerate() {
         let cells: Vec<String> = row
             .iter()
@@ -118,28 +88,31 @@ pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Ta
                 }
             })
             .collect();
-        round.notes.push(format!(
+        notes.push(format!(
             "strongest paths from {}: {}",
             cands[a].name(),
             cells.join(" ")
         ));
     }
-    Ok(Tabulation {
-        method: Method::Schulze,
-        candidates: cands.iter().map(|c| c.name().to_owned()).collect(),
+    let mut t = one_round(
+        Method::Schulze,
+        cands,
         seats,
+        totals,
         winners,
-        rounds: vec![round],
-        quota: None,
-        pairwise: Some(matrix),
-        notes: vec!["round values: opponents beaten by strongest path (winning votes)".into()],
-    })
+        notes,
+        vec!["round values: opponents beaten by strongest path (winning votes)".into()],
+    );
+    t.pairwise = Some(matrix);
+    Ok(t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{letters, tennessee};
+    use super::super::pairwise::pairwise;
     use super::*;
+    use crate::profile::CandidateId;
 
     /// Schulze (2018), section 3.1, example 1: 45 voters, winner E.
     #[test]
