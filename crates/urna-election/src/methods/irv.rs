@@ -15,7 +15,7 @@ use crate::method::{Method, Pick, TieBreak};
 use crate::profile::{CandidateId, RankedProfile};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::stv::{Grouped, TIED, group_at, ids};
+use super::stv::{Grouped, TIED, group_at, ids, starting};
 
 /// What a ballot does at a rank holding two or more continuing candidates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -79,17 +79,7 @@ pub fn count_with(
         .iter()
         .map(|c| c.name().to_owned())
         .collect();
-    let mut status: Vec<Status> = profile
-        .candidates()
-        .iter()
-        .map(|c| {
-            if c.is_withdrawn() {
-                Status::Withdrawn
-            } else {
-                Status::Hopeful
-            }
-        })
-        .collect();
+    let mut status: Vec<Status> = starting(profile, Status::Hopeful, Status::Withdrawn);
 
     let mut pos = vec![0usize; groups.len()];
 

@@ -160,6 +160,16 @@ pub(crate) fn seats(profile: &RankedProfile, seats: Option<u32>) -> Result<u32> 
     Ok(seats)
 }
 
+/// Each candidate's state as a count starts: `withdrawn` for a withdrawn candidate,
+/// `hopeful` for everyone else.
+pub(crate) fn starting<S: Copy>(profile: &RankedProfile, hopeful: S, withdrawn: S) -> Vec<S> {
+    profile
+        .candidates()
+        .iter()
+        .map(|c| if c.is_withdrawn() { withdrawn } else { hopeful })
+        .collect()
+}
+
 /// Candidate ids `0..n`.
 pub(crate) fn ids(n: usize) -> impl Iterator<Item = CandidateId> {
     (0..n as u32).map(CandidateId::new)

@@ -7,7 +7,7 @@ use crate::method::{Method, Pick, TieBreak};
 use crate::profile::{CandidateId, RankedProfile};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::{Grouped, TIED, group_at, ids, pow10};
+use super::{Grouped, TIED, group_at, ids, pow10, starting};
 
 /// What distinguishes one Gregory rule from another.
 #[derive(Clone, Copy, Debug)]
@@ -65,17 +65,7 @@ pub(crate) fn count(
     let scale = pow10(rule.places);
     let groups = Grouped::new(profile);
     let quota = (rule.quota)(groups.voters, seats, scale).ok_or(Error::Overflow("quota"))?;
-    let state = profile
-        .candidates()
-        .iter()
-        .map(|c| {
-            if c.is_withdrawn() {
-                State::Withdrawn
-            } else {
-                State::Hopeful
-            }
-        })
-        .collect();
+    let state = starting(profile, State::Hopeful, State::Withdrawn);
     let papers = groups.len();
     let mut count = Count {
         rule,

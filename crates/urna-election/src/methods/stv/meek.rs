@@ -38,7 +38,7 @@ use crate::method::{Lot, Method, Pick, TieBreak};
 use crate::profile::{CandidateId, RankedProfile};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::{Grouped, TIED, group_at, ids, pow10};
+use super::{Grouped, TIED, group_at, ids, pow10, starting};
 
 /// Significant decimal places of Meek values (reported).
 pub const PLACES: u32 = 18;
@@ -115,17 +115,7 @@ pub fn count(profile: &RankedProfile, seats: Option<u32>, tie: &TieBreak) -> Res
             )));
         }
     }
-    let state: Vec<State> = profile
-        .candidates()
-        .iter()
-        .map(|c| {
-            if c.is_withdrawn() {
-                State::Withdrawn
-            } else {
-                State::Hopeful
-            }
-        })
-        .collect();
+    let state: Vec<State> = starting(profile, State::Hopeful, State::Withdrawn);
     let kf = state
         .iter()
         .map(|&s| if s == State::Hopeful { one } else { 0 })
