@@ -1,7 +1,5 @@
 //! Condorcet methods on real ballots, and properties every method here must keep.
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use urna_election::cvr::read_ranked;
 use urna_election::methods::pairwise::{condorcet_winner, pairwise};
@@ -10,12 +8,11 @@ use urna_election::{
     ScoredProfile, TieBreak, tabulate,
 };
 
+mod support;
+use support::data;
+
 fn burlington() -> RankedProfile {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/irv/burlington-2009-mayor.toi");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("shared data missing: {}: {e}", path.display()));
-    read_ranked(&text).expect("Burlington parses")
+    read_ranked(&data("irv/burlington-2009-mayor.toi")).expect("Burlington parses")
 }
 
 #[test]

@@ -2,22 +2,11 @@
 //! candidate's value at every step (to the last printed decimal), the non-transferable
 //! and residual totals, the order of election and the order of defeat.
 
-use std::path::PathBuf;
-
 use urna_election::methods::stv::{meek, scottish, wigm};
 use urna_election::{Amount, Tabulation, TieBreak, cvr};
 
-fn data(rel: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "reference data {} missing ({e}); shared/ must sit beside the repository",
-            path.display()
-        )
-    })
-}
+mod support;
+use support::{data, data_dir};
 
 /// One Droop action that printed the candidates.
 #[derive(Debug)]
@@ -272,7 +261,7 @@ fn wigm_and_meek_elect_the_same_councillors_in_glasgow() {
 #[test]
 fn every_reference_file_is_covered() {
     // A new file in shared/data/stv must get a test here.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stv");
+    let dir = data_dir().join("stv");
     let mut blts: Vec<String> = ["scotland", "meek"]
         .iter()
         .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap())

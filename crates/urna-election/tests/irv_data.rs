@@ -1,24 +1,13 @@
 //! IRV on the real elections in shared/data and on the literature's examples.
 
-use std::path::PathBuf;
-
 use urna_election::methods::irv;
 use urna_election::{
     Candidate, CandidateId, IrvOptions, RankedBallot, RankedProfile, Tabulation, TieBreak, Ties,
     cvr,
 };
 
-fn data(rel: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "reference data {} missing ({e}); shared/ must sit beside the repository",
-            path.display()
-        )
-    })
-}
+mod support;
+use support::data;
 
 /// Each round's tallies by candidate name (only candidates still counted).
 fn rounds(t: &Tabulation) -> Vec<Vec<(String, String)>> {
