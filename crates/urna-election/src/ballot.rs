@@ -126,7 +126,17 @@ pub fn shape(contest: &Contest) -> Shape {
 pub fn validate(contest: &Contest, selection: &Selection) -> Result<(), BallotError> {
     let n = contest.options().len();
     let sel = contest.selections();
-    let count_ok = |k: usize| u64::try_from(k).is_ok_and(|k| sel.contains(k));
+    let selections = |count: usize| {
+        if u64::try_from(count).is_ok_and(|k| sel.contains(k)) {
+            Ok(())
+        } else {
+            Err(BallotError::Selections {
+                count,
+                min: sel.min,
+                max: sel.max,
+            })
+        }
+    };
     let distinct = |list: &[usize]| -> Result<(), BallotError> {
         let mut seen = vec![false; n];
         for &i in list {
@@ -140,14 +150,7 @@ pub fn validate(contest: &Contest, selection: &Selection) -> Result<(), BallotEr
     match (encoding(contest), selection) {
         (Encoding::Marks, Selection::Marks(marks)) => {
             distinct(marks)?;
-            if !count_ok(marks.len()) {
-                return Err(BallotError::Selections {
-                    count: marks.len(),
-                    min: sel.min,
-                    max: sel.max,
-                });
-            }
-            Ok(())
+            selections(marks.len())
         }
         (Encoding::Scores { min, max }, Selection::Scores(scores)) => {
             if scores.len() != n {
@@ -169,25 +172,11 @@ pub fn validate(contest: &Contest, selection: &Selection) -> Result<(), BallotEr
                 });
             }
             let above = scores.iter().filter(|&&s| s > min).count();
-            if !count_ok(above) {
-                return Err(BallotError::Selections {
-                    count: above,
-                    min: sel.min,
-                    max: sel.max,
-                });
-            }
-            Ok(())
+            selections(above)
         }
         (Encoding::BordaPoints | Encoding::RankPositions, Selection::Ranking(order)) => {
             distinct(order)?;
-            if !count_ok(order.len()) {
-                return Err(BallotError::Selections {
-                    count: order.len(),
-                    min: sel.min,
-                    max: sel.max,
-                });
-            }
-            Ok(())
+            selections(order.len())
         }
         _ => Err(BallotError::WrongKind(contest.method())),
     }
