@@ -8,3 +8,9 @@
 //! and builders no proto comment can describe.)
 
 include!(concat!(env!("OUT_DIR"), "/urna.v1.rs"));
+
+/// The encoded `google.protobuf.FileDescriptorSet` of every file of the package, with
+/// its comments: what gRPC server reflection serves, and what the crate's tests read to
+/// check the API's conventions.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/urna_v1_descriptor.bin"));
