@@ -12,6 +12,13 @@ use crate::error::{Error, Result};
 /// counter allocate).
 pub const MAX_CANDIDATES: usize = 100_000;
 
+/// Candidate ids `0..n`, for a list of `n` candidates.
+pub(crate) fn ids(n: usize) -> impl Iterator<Item = CandidateId> {
+    // Both profile types check that their candidate lists fit in u32, so the cap
+    // never shortens a list.
+    (0..u32::try_from(n).unwrap_or(u32::MAX)).map(CandidateId::new)
+}
+
 /// A candidate's position in its profile's candidate list (0-based).
 ///
 /// Candidate files number candidates from 1 (BLT, PrefLib); the readers convert.
@@ -222,8 +229,7 @@ impl RankedProfile {
 
     /// Every candidate id in list order.
     pub fn candidate_ids(&self) -> impl Iterator<Item = CandidateId> + use<> {
-        // The length was checked to fit in u32 by `new`.
-        (0..self.candidates.len() as u32).map(CandidateId::new)
+        ids(self.candidates.len())
     }
 
     /// Seats to fill, if the file said.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile, ids};
 
 /// One score ballot, or `count` identical ones: a score per candidate, in candidate
 /// order. A candidate left blank scores the minimum.
@@ -126,8 +126,7 @@ impl ScoredProfile {
 
     /// Every candidate id in list order.
     pub fn candidate_ids(&self) -> impl Iterator<Item = CandidateId> + use<> {
-        // `new` checked that the length fits in u32.
-        (0..self.candidates.len() as u32).map(CandidateId::new)
+        ids(self.candidates.len())
     }
 
     /// The same ballots as rankings: candidates grouped by score, highest first; a

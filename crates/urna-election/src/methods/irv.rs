@@ -12,10 +12,10 @@
 
 use crate::error::Result;
 use crate::method::{Method, Pick, TieBreak};
-use crate::profile::{CandidateId, RankedProfile};
+use crate::profile::{CandidateId, RankedProfile, ids};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::stv::{Grouped, TIED, group_at, ids, starting};
+use super::stv::{Grouped, TIED, group_at, starting};
 
 /// What a ballot does at a rank holding two or more continuing candidates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 //! both unranked, are not compared.
 
 use crate::method::{Lot, Pick, TieBreak};
-use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
+use crate::profile::{Candidate, CandidateId, RankedBallot, RankedProfile, ids};
 use crate::report::Pairwise;
 
-use super::tally::{check_seats, checked_voters, describe, ids, names};
+use super::tally::{check_seats, checked_voters, describe, names};
 
 /// The most candidates a Condorcet count accepts: the matrix has `n²` cells and
 /// Schulze's widest paths take `n³` steps, so an untrusted file with a huge candidate

@@ -19,12 +19,12 @@
 use crate::Method;
 use crate::error::{Error, Result};
 use crate::method::{Pick, TieBreak};
-use crate::profile::CandidateId;
+use crate::profile::{CandidateId, ids};
 use crate::report::{Amount, Round, Status, Tabulation};
 use crate::scored::ScoredProfile;
 
 use super::score::score_totals;
-use super::tally::{amount, ids};
+use super::tally::amount;
 
 /// Counts a single-winner STAR election.
 ///

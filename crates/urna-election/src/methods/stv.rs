@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::{Error, Result};
-use crate::profile::{CandidateId, RankedProfile};
+use crate::profile::RankedProfile;
 
 /// Marks an entry of [`Grouped`] preferences as tied with the entry after it.
 pub(crate) const TIED: u32 = 1 << 31;
@@ -170,11 +170,6 @@ pub(crate) fn starting<S: Copy>(profile: &RankedProfile, hopeful: S, withdrawn: 
         .collect()
 }
 
-/// Candidate ids `0..n`.
-pub(crate) fn ids(n: usize) -> impl Iterator<Item = CandidateId> {
-    (0..n as u32).map(CandidateId::new)
-}
-
 /// `10^places` as an i128.
 pub(crate) fn pow10(places: u32) -> i128 {
     10i128.pow(places)
@@ -183,7 +178,7 @@ pub(crate) fn pow10(places: u32) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{Candidate, RankedBallot};
+    use crate::profile::{Candidate, CandidateId, RankedBallot};
 
     #[test]
     fn groups_identical_ballots_and_drops_withdrawn() {

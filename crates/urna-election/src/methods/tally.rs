@@ -3,7 +3,7 @@
 
 use crate::Method;
 use crate::method::{Pick, TieBreak};
-use crate::profile::{Candidate, CandidateId};
+use crate::profile::{Candidate, CandidateId, ids};
 use crate::report::{Amount, Round, Status, Tabulation};
 
 /// Elects the `seats` candidates with the highest `totals`, most first.
@@ -57,12 +57,6 @@ pub(crate) fn elect_highest(
         winners.extend(chosen);
     }
     winners
-}
-
-/// Candidate ids `0..n`.
-pub(crate) fn ids(n: usize) -> impl Iterator<Item = CandidateId> {
-    // Profiles hold at most u32::MAX candidates.
-    (0..u32::try_from(n).unwrap_or(u32::MAX)).map(CandidateId::new)
 }
 
 /// `A, B and C`.

@@ -4,10 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::method::{Method, Pick, TieBreak};
-use crate::profile::{CandidateId, RankedProfile};
+use crate::profile::{CandidateId, RankedProfile, ids};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::{Grouped, TIED, group_at, ids, pow10, starting};
+use super::{Grouped, TIED, group_at, pow10, starting};
 
 /// What distinguishes one Gregory rule from another.
 #[derive(Clone, Copy, Debug)]

@@ -35,10 +35,10 @@ use num_bigint::BigInt;
 
 use crate::error::{Error, Result};
 use crate::method::{Lot, Method, Pick, TieBreak};
-use crate::profile::{CandidateId, RankedProfile};
+use crate::profile::{CandidateId, RankedProfile, ids};
 use crate::report::{Amount, Round, Status, Tabulation, Transfer, TransferKind};
 
-use super::{Grouped, TIED, group_at, ids, pow10, starting};
+use super::{Grouped, TIED, group_at, pow10, starting};
 
 /// Significant decimal places of Meek values (reported).
 pub const PLACES: u32 = 18;
