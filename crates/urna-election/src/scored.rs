@@ -164,10 +164,7 @@ impl ScoredProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cands(n: usize) -> Vec<Candidate> {
-        (0..n).map(|i| Candidate::new(format!("C{i}"))).collect()
-    }
+    use crate::methods::fixtures::cands;
 
     #[test]
     fn validates_scores() {

@@ -23,6 +23,11 @@ pub(crate) fn tennessee() -> RankedProfile {
     .unwrap()
 }
 
+/// `n` standing candidates named C0, C1, …
+pub(crate) fn cands(n: usize) -> Vec<Candidate> {
+    (0..n).map(|i| Candidate::new(format!("C{i}"))).collect()
+}
+
 /// A profile from `(count, "ACBED")` rows over candidates named A, B, C, …
 pub(crate) fn letters(n: usize, rows: &[(u64, &str)]) -> RankedProfile {
     let cands = (0..n)

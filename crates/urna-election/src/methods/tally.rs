@@ -155,11 +155,8 @@ pub(crate) fn amount(n: u64) -> Amount {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::cands;
     use super::*;
-
-    fn cands(n: usize) -> Vec<Candidate> {
-        (0..n).map(|i| Candidate::new(format!("C{i}"))).collect()
-    }
 
     #[test]
     fn elects_highest_and_breaks_ties_at_the_cut() {
