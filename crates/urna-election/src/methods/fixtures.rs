@@ -45,3 +45,20 @@ pub(crate) fn letters(n: usize, rows: &[(u64, &str)]) -> RankedProfile {
         .collect();
     RankedProfile::new(cands, Some(1), None, ballots).unwrap()
 }
+
+/// Schulze (2018), section 3.1, example 1: 45 voters over A–E with a majority cycle.
+pub(crate) fn schulze_example_1() -> RankedProfile {
+    letters(
+        5,
+        &[
+            (5, "ACBED"),
+            (5, "ADECB"),
+            (8, "BEDAC"),
+            (3, "CABED"),
+            (7, "CAEBD"),
+            (2, "CBADE"),
+            (7, "DCEBA"),
+            (8, "EBADC"),
+        ],
+    )
+}

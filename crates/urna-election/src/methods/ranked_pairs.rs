@@ -144,7 +144,7 @@ impl Closure {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{letters, tennessee};
+    use super::super::fixtures::{letters, schulze_example_1, tennessee};
     use super::*;
 
     #[test]
@@ -189,19 +189,7 @@ mod tests {
         // Schulze (2018) example 1 has a cycle; Schulze elects E, while Ranked Pairs
         // locks B>D 33, E>D 31, A>D 30, C>B 29, skips D>C 28, locks E>B 27, A>C 26,
         // skips B>A 25, locks C>E 24, skips E>A 23: A is the only source.
-        let p = letters(
-            5,
-            &[
-                (5, "ACBED"),
-                (5, "ADECB"),
-                (8, "BEDAC"),
-                (3, "CABED"),
-                (7, "CAEBD"),
-                (2, "CBADE"),
-                (7, "DCEBA"),
-                (8, "EBADC"),
-            ],
-        );
+        let p = schulze_example_1();
         let t = ranked_pairs(&p, 1, &TieBreak::default()).unwrap();
         assert_eq!(t.winner_names(), ["A"]);
         let skipped: Vec<&String> = t.rounds[0]

@@ -109,7 +109,7 @@ pub fn schulze(profile: &RankedProfile, seats: u32, tie: &TieBreak) -> Result<Ta
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{letters, tennessee};
+    use super::super::fixtures::{letters, schulze_example_1, tennessee};
     use super::super::pairwise::pairwise;
     use super::*;
     use crate::profile::CandidateId;
@@ -117,19 +117,7 @@ mod tests {
     /// Schulze (2018), section 3.1, example 1: 45 voters, winner E.
     #[test]
     fn schulze_paper_example_1() {
-        let p = letters(
-            5,
-            &[
-                (5, "ACBED"),
-                (5, "ADECB"),
-                (8, "BEDAC"),
-                (3, "CABED"),
-                (7, "CAEBD"),
-                (2, "CBADE"),
-                (7, "DCEBA"),
-                (8, "EBADC"),
-            ],
-        );
+        let p = schulze_example_1();
         let m = pairwise(&p);
         assert_eq!(m.preferred[0], [0, 20, 26, 30, 22]);
         assert_eq!(m.preferred[4], [23, 27, 21, 31, 0]);
