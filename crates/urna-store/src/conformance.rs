@@ -4,7 +4,7 @@
 //! if the backend behaves; a store error the check did not expect is returned, and a
 //! wrong answer fails an assertion. A backend's tests call each check on a store of
 //! its own (see `tests/sqlite.rs`); [`restart_keeps_everything`] also needs a way to
-//! reopen the same storage. The 200-cast race needs a multi-threaded runtime.
+//! reopen the same storage. The concurrent checks need a multi-threaded runtime.
 
 mod ballots;
 mod elections;
@@ -12,12 +12,13 @@ mod persistence;
 mod roll;
 
 pub use ballots::{
-    board_index_is_write_once, cast_last_counts, cast_once, concurrent_casts_once, spoiled_ballots,
-    test_ballots_are_discarded_on_opening, tracking_code_lookup,
+    board_index_is_write_once, cast_last_counts, cast_once, concurrent_casts_once,
+    concurrent_retries_are_idempotent, spoiled_ballots, test_ballots_are_discarded_on_opening,
+    tracking_code_lookup,
 };
 pub use elections::{lifecycle_transitions, manifest_idempotence, results_are_write_once};
 pub use persistence::{board_logs, restart_keeps_everything};
-pub use roll::{credential_issuance, roll_and_codes};
+pub use roll::{concurrent_issuance_once, credential_issuance, roll_and_codes};
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;

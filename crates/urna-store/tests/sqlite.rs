@@ -27,6 +27,8 @@ conformance!(
     cast_once,
     cast_last_counts,
     concurrent_casts_once,
+    concurrent_retries_are_idempotent,
+    concurrent_issuance_once,
     test_ballots_are_discarded_on_opening,
     spoiled_ballots,
     tracking_code_lookup,

@@ -146,6 +146,30 @@ pub async fn concurrent_casts_once<S: Store>(store: &S) -> Result<()> {
     Ok(())
 }
 
+/// 200 tasks retry the same ballot at once: one acceptance, 199 repeats of the same
+/// record (so every retry gets the original receipt).
+pub async fn concurrent_retries_are_idempotent<S: Store>(store: &S) -> Result<()> {
+    let id = "retries";
+    election_in(store, id, Revoting::Once, ElectionState::Open).await?;
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.cast(id, ballot(9, 0)).await })
+        })
+        .collect();
+    let (mut accepted, mut repeats) = (Vec::new(), Vec::new());
+    for task in tasks {
+        match task.await?? {
+            CastOutcome::Accepted(r) => accepted.push(r),
+            CastOutcome::Repeat(r) => repeats.push(r),
+        }
+    }
+    assert_eq!((accepted.len(), repeats.len()), (1, 199));
+    assert!(repeats.iter().all(|r| *r == accepted[0]));
+    assert_eq!(store.ballots(id).await?, accepted);
+    Ok(())
+}
+
 /// Test-phase ballots, nullifiers and spoiled ballots are gone once the polls open.
 pub async fn test_ballots_are_discarded_on_opening<S: Store>(store: &S) -> Result<()> {
     let id = "rehearsal";

@@ -193,3 +193,42 @@ pub async fn credential_issuance<S: Store>(store: &S) -> Result<()> {
     ));
     Ok(())
 }
+
+/// 50 tasks ask for one voter's credential with different blinded messages at once:
+/// exactly one is issued.
+pub async fn concurrent_issuance_once<S: Store>(store: &S) -> Result<()> {
+    let id = "issuance-race";
+    election_in(store, id, Revoting::Once, ElectionState::Draft).await?;
+    import(store, id, &["alice"], "members", 5).await?;
+    store
+        .transition(id, ElectionState::Draft, ElectionState::Test)
+        .await?;
+    let tasks: Vec<_> = (0..50u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_issuance(id, "alice", &[i; 64], &[i; 256])
+                    .await
+            })
+        })
+        .collect();
+    let (mut issued, mut refused) = (Vec::new(), 0);
+    for task in tasks {
+        match task.await? {
+            Ok(Issued::New(sig)) => issued.push(sig),
+            Err(Error::Conflict(Conflict::CredentialIssued)) => refused += 1,
+            Ok(Issued::Repeat(_)) => return Err(Error::InvalidInput("unexpected repeat")),
+            Err(e) => return Err(e),
+        }
+    }
+    assert_eq!((issued.len(), refused), (1, 49));
+    let stored = store
+        .issuance(id, "alice")
+        .await?
+        .ok_or(Error::NotFound(Missing::Voter))?;
+    assert_eq!(stored.signature, issued[0]);
+    assert_eq!(stored.blinded_hash, blinded_hash(&[issued[0][0]; 64]));
+    assert_eq!(store.credentials_issued(id).await?, 1);
+    Ok(())
+}
