@@ -12,28 +12,3 @@ pub trait BoardStore: Send + Sync {
     /// Opens (creating if needed) the board of an existing election.
     fn open_board(&self, election: &str) -> impl Future<Output = Result<Self::Board>> + Send;
 }
-
-/// Everything a service needs from one backend, shareable across tasks.
-pub trait Store:
-    crate::ElectionStore
-    + crate::RollStore
-    + crate::BallotStore
-    + BoardStore
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
-
-impl<T> Store for T where
-    T: crate::ElectionStore
-        + crate::RollStore
-        + crate::BallotStore
-        + BoardStore
-        + Clone
-        + Send
-        + Sync
-        + 'static
-{
-}

@@ -14,11 +14,13 @@ pub mod election;
 pub mod error;
 pub mod roll;
 pub mod sqlite;
+pub mod store;
 
 pub use ballot::{BallotStore, CastOutcome, CastRecord, NewBallot, Phase, SpoiledBallot};
-pub use board::{BoardStore, Store};
+pub use board::BoardStore;
 pub use code::{CodeHash, CodeParams, VotingCode};
 pub use election::{Applied, ElectionRecord, ElectionState, ElectionStore};
 pub use error::{BackendError, Conflict, Error, Missing, Result};
 pub use roll::{Issuance, Issued, RollEntry, RollStore, Voter, blinded_hash};
 pub use sqlite::SqliteStore;
+pub use store::Store;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::board::BoardStore;
 use crate::election::ElectionState;
@@ -143,7 +143,6 @@ fn connect(dir: &Path) -> Result<Connection> {
 
 /// The election's state, read inside a transaction.
 fn state_of(conn: &Connection, election: &str) -> Result<ElectionState> {
-    use rusqlite::OptionalExtension;
     let name: Option<String> = conn
         .prepare_cached("SELECT state FROM elections WHERE id = ?1")?
         .query_row([election], |r| r.get(0))

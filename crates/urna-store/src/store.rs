@@ -1,0 +1,26 @@
+//! The whole storage of a service: every concern's trait from one backend.
+
+/// Everything a service needs from one backend, shareable across tasks.
+pub trait Store:
+    crate::ElectionStore
+    + crate::RollStore
+    + crate::BallotStore
+    + crate::BoardStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: crate::ElectionStore
+        + crate::RollStore
+        + crate::BallotStore
+        + crate::BoardStore
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
