@@ -6,9 +6,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use std::hint::black_box;
+use urna_crypto::credential::credential_message;
 use urna_crypto::encoding::{Decoder, Encoder};
 use urna_crypto::{
-    BatchVerifier, ContestShape, Context, DlogTable, EncryptedContest, EncryptionKey, SecretKey,
+    BallotLayout, BatchVerifier, BlindSigningKey, BlindVerifyingKey, ContestShape, Context,
+    Credential, CredentialSecret, DlogTable, EncryptedBallot, EncryptedContest, EncryptionKey,
+    SecretKey,
 };
 
 fn reference_contests(count: usize) -> (EncryptionKey, ContestShape, Vec<(Context, Vec<u8>)>) {
@@ -87,6 +90,83 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
+/// DESIGN.md's reference ballot, whole: one contest (5 options, select exactly 1), an
+/// RSA-2048 blind signature on the credential and an Ed25519 credential signature.
+fn reference_ballots(
+    count: usize,
+) -> (EncryptionKey, BlindVerifyingKey, BallotLayout, Vec<Vec<u8>>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+    let auth = BlindSigningKey::generate(2048, &mut rng).unwrap();
+    let verifying = auth.verifying_key().unwrap();
+    let layout = BallotLayout::new(
+        "reference",
+        vec![("contest".into(), ContestShape::new(5, 1, 1, 1).unwrap())],
+    )
+    .unwrap();
+    let election = [9u8; 32];
+    let ballots = (0..count)
+        .map(|i| {
+            let secret = CredentialSecret::generate(&mut rng);
+            let message =
+                credential_message(&election, layout.style(), &secret.public_key()).unwrap();
+            let (blinded, state) = verifying.blind(&message, &mut rng).unwrap();
+            let blind = auth.blind_sign(&blinded, &mut rng).unwrap();
+            let (signature, randomizer) = verifying.finalize(&blind, &state, &message).unwrap();
+            let credential = Credential {
+                key: secret.public_key(),
+                signature,
+                randomizer,
+            };
+            let mut values = vec![0u64; 5];
+            values[i % 5] = 1;
+            let (ballot, _) = EncryptedBallot::encrypt(
+                &key,
+                &election,
+                &layout,
+                credential,
+                &secret,
+                &[values],
+                &mut rng,
+            )
+            .unwrap();
+            ballot.to_bytes()
+        })
+        .collect();
+    (key, verifying, layout, ballots)
+}
+
+fn reference_ballot(c: &mut Criterion) {
+    let (key, auth, layout, ballots) = reference_ballots(256);
+    let public = *key.public_key();
+    c.bench_function(
+        "reference ballot: decode + signatures + proofs (single)",
+        |b| {
+            b.iter(|| {
+                EncryptedBallot::from_bytes(&ballots[0], &layout)
+                    .unwrap()
+                    .verify(&public, &auth, &layout)
+                    .unwrap()
+            })
+        },
+    );
+    let mut group = c.benchmark_group("reference ballot: decode + signatures + proofs (batched)");
+    group.throughput(Throughput::Elements(ballots.len() as u64));
+    group.bench_function(BenchmarkId::from_parameter(ballots.len()), |b| {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        b.iter(|| {
+            let mut batch = BatchVerifier::new(public, &mut rng);
+            for (i, bytes) in ballots.iter().enumerate() {
+                let ballot = EncryptedBallot::from_bytes(bytes, &layout).unwrap();
+                ballot.verify_signatures(&auth).unwrap();
+                ballot.add_to_batch(&mut batch, i, &layout);
+            }
+            batch.verify().unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn dlog(c: &mut Criterion) {
     c.bench_function("dlog table: build (2^18 entries)", |b| {
         b.iter(DlogTable::new)
@@ -140,6 +220,6 @@ fn primitives(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = primitives, encrypt, verify, dlog
+    targets = primitives, encrypt, verify, reference_ballot, dlog
 }
 criterion_main!(benches);
