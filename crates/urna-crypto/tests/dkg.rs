@@ -4,7 +4,10 @@
 //! To regenerate the vectors after an intended format change, run with
 //! `URNA_WRITE_VECTORS=1` and review the diff of testdata/dkg-v1.txt.
 
-use std::path::PathBuf;
+#[path = "support/vectors.rs"]
+mod support;
+
+use support::check_vectors;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use proptest::prelude::*;
@@ -413,12 +416,6 @@ fn decoders_refuse_identity_non_canonical_and_malformed_records() {
     dec.finish().unwrap();
 }
 
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
-}
-
 /// The ceremony's records from a seeded generator: 2 of 3, dealer 2 accused by 3.
 fn wire_values() -> Vec<(String, String)> {
     let run = deal(2, 3, 2026);
@@ -459,24 +456,10 @@ fn wire_values() -> Vec<(String, String)> {
 
 #[test]
 fn wire_format_known_answers() {
-    let path = testdata("dkg-v1.txt");
-    let rendered: String = wire_values()
-        .iter()
-        .map(|(k, v)| format!("{k} {v}\n"))
-        .collect();
-    if std::env::var_os("URNA_WRITE_VECTORS").is_some() {
-        let header = "# urna key ceremony records, wire format v1 (tests/dkg.rs, wire_values):\n\
+    let header = "# urna key ceremony records, wire format v1 (tests/dkg.rs, wire_values):\n\
                       # ChaCha20Rng seed 2026, election 11…11, k = 2, n = 3; trustee 3\n\
                       # complains about dealer 2, which reveals the share.\n";
-        std::fs::write(&path, format!("{header}{rendered}")).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap();
-    let expected: Vec<&str> = expected.lines().filter(|l| !l.starts_with('#')).collect();
-    let actual: Vec<&str> = rendered.lines().collect();
-    assert_eq!(expected.len(), actual.len());
-    for (want, got) in expected.iter().zip(&actual) {
-        assert_eq!(want, got);
-    }
+    let expected = check_vectors("dkg-v1.txt", header, &wire_values());
     // The stored records decode and verify on their own.
     let params = DkgParameters::new(ELECTION, 2, 3).unwrap();
     for line in &expected {

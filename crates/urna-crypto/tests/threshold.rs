@@ -4,7 +4,10 @@
 //! To regenerate the vectors after an intended format change, run with
 //! `URNA_WRITE_VECTORS=1` and review the diff of testdata/threshold-v1.txt.
 
-use std::path::PathBuf;
+#[path = "support/vectors.rs"]
+mod support;
+
+use support::check_vectors;
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -258,12 +261,6 @@ fn every_mutation_of_a_partial_decryption_is_refused() {
     );
 }
 
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
-}
-
 fn wire_values() -> Vec<(String, String)> {
     let (key, shares) = setup(2, 3, 2026);
     let ciphertexts = encrypt_all(&key, &[0, 1, 41], 2027);
@@ -301,31 +298,17 @@ fn wire_values() -> Vec<(String, String)> {
 
 #[test]
 fn wire_format_known_answers() {
-    let path = testdata("threshold-v1.txt");
-    let rendered: String = wire_values()
-        .iter()
-        .map(|(k, v)| format!("{k} {v}\n"))
-        .collect();
-    if std::env::var_os("URNA_WRITE_VECTORS").is_some() {
-        let header = "# urna threshold decryption records, wire format v1 (tests/threshold.rs,\n\
+    let header = "# urna threshold decryption records, wire format v1 (tests/threshold.rs,\n\
                       # wire_values): ChaCha20Rng seeds 2026 (ceremony, 2 of 3, election 33…33),\n\
                       # 2027 (encryptions of 0, 1, 41), 2028 (proofs of trustees 2 and 3);\n\
                       # context Context::new(\"tally\").with(election).with(\"mayor\").\n";
-        std::fs::write(&path, format!("{header}{rendered}")).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap();
-    let expected: Vec<&str> = expected.lines().filter(|l| !l.starts_with('#')).collect();
-    let actual: Vec<&str> = rendered.lines().collect();
-    assert_eq!(expected.len(), actual.len());
-    for (want, got) in expected.iter().zip(&actual) {
-        assert_eq!(want, got);
-    }
+    let expected = check_vectors("threshold-v1.txt", header, &wire_values());
     // The combined values are the plaintexts' points.
     for (t, m) in [0u64, 1, 41].into_iter().enumerate() {
         let line = format!(
             "combined-{t} {}",
             hex::encode(plaintext_point(m).as_bytes())
         );
-        assert!(expected.contains(&line.as_str()));
+        assert!(expected.contains(&line));
     }
 }

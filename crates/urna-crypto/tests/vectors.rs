@@ -4,8 +4,11 @@
 //! To regenerate urna's vectors after an intended format change, run with
 //! `URNA_WRITE_VECTORS=1` and review the diff of testdata/wire-v1.txt.
 
+#[path = "support/vectors.rs"]
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use support::{check_vectors, testdata};
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -20,12 +23,6 @@ use urna_crypto::{
     ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptionKey,
     SchnorrProof, SecretKey, Transcript,
 };
-
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
-}
 
 fn hex32(text: &str) -> [u8; 32] {
     hex::decode(text.trim()).unwrap().try_into().unwrap()
@@ -73,7 +70,7 @@ fn rfc9496_small_multiples_invalid_encodings_and_hash_to_group() {
 }
 
 /// Every urna encoding and proof, made from a seeded generator.
-fn wire_values() -> BTreeMap<&'static str, String> {
+fn wire_values() -> Vec<(String, String)> {
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
     let mut out = BTreeMap::new();
     let mut challenge = Transcript::new("urna/v1/test");
@@ -127,20 +124,11 @@ fn wire_values() -> BTreeMap<&'static str, String> {
     let mut enc = Encoder::new();
     contest.encode(&mut enc);
     out.insert("contest-3-choose-1", hex::encode(enc.finish()));
-    out
+    // Sorted by name, as the file is.
+    out.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 #[test]
 fn urna_wire_format_is_stable() {
-    let path = testdata("wire-v1.txt");
-    let actual = wire_values();
-    let rendered: String = actual.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
-    if std::env::var_os("URNA_WRITE_VECTORS").is_some() {
-        std::fs::write(&path, &rendered).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap();
-    for (line, want) in expected.lines().zip(rendered.lines()) {
-        assert_eq!(line, want);
-    }
-    assert_eq!(expected.lines().count(), actual.len());
+    check_vectors("wire-v1.txt", "", &wire_values());
 }
