@@ -9,16 +9,19 @@ pub mod ballot;
 pub mod count;
 pub mod cvr;
 pub mod error;
+pub mod keys;
 pub mod manifest;
 pub mod method;
 pub mod methods;
 pub mod profile;
 pub mod report;
 pub mod scored;
+pub mod style;
 
 pub use ballot::{BallotError, Selection, Shape};
 pub use count::{Ballots, Rules, tabulate, tabulate_totals};
 pub use error::{Error, Result};
+pub use keys::{ElectionKeys, KEYS_TAG};
 pub use manifest::{
     BallotStyle, Contest, ContestOption, Fraction, Limits, Manifest, ManifestError,
     ReferendumRules, Revoting, TallyKind,
@@ -28,3 +31,4 @@ pub use methods::irv::{IrvOptions, Ties};
 pub use profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
 pub use report::{Amount, Pairwise, Round, Status, Tabulation, Transfer, TransferKind};
 pub use scored::{ScoredBallot, ScoredProfile};
+pub use style::{STYLE_TAG, StyleContest, StyleDocument, StyleError, StyleOption, layout};

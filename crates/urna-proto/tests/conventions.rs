@@ -78,7 +78,7 @@ fn every_rpc_has_its_own_request_and_response() {
         }
     }
     // Auth 4, Issuance 1, Casting 3, Board 5, Tally 9, Admin 6.
-    assert_eq!(rpcs, 28);
+    assert_eq!(rpcs, 27);
 }
 
 #[test]

@@ -221,7 +221,6 @@ fn election_status_round_trips() {
         start: 1_772_355_600,
         end: 1_772_992_800,
         voters: 120,
-        voting_codes_exported: true,
         credentials_issued: 80,
         ballots_cast: 83,
         ballots_spoiled: 2,

@@ -8,6 +8,7 @@
 
 mod ballots;
 mod elections;
+mod keys;
 mod persistence;
 mod roll;
 
@@ -17,6 +18,7 @@ pub use ballots::{
     tracking_code_lookup,
 };
 pub use elections::{lifecycle_transitions, manifest_idempotence, results_are_write_once};
+pub use keys::{joint_key_is_set_once_in_draft, secrets_are_write_once};
 pub use persistence::{board_logs, restart_keeps_everything};
 pub use roll::{concurrent_issuance_once, credential_issuance, roll_and_codes};
 

@@ -76,6 +76,9 @@ pub enum Conflict {
     /// The ballot already has a different board index, or another ballot has it.
     #[error("the ballot already has a different board index")]
     BoardIndex,
+    /// A different joint key was already recorded.
+    #[error("a different joint key is already recorded")]
+    JointKey,
     /// Different results were already recorded.
     #[error("different results are already recorded")]
     Results,

@@ -4,7 +4,8 @@
 //! ```text
 //! <dir>/urna.sqlite            elections, roll, issuances, ballots, nullifiers, results
 //! <dir>/urna.sqlite-wal, -shm  SQLite's write-ahead log and its index
-//! <dir>/boards/<election>.sqlite  the election's bulletin board (urna_board::SqliteStore)
+//! <dir>/boards/<election>.sqlite       the election's bulletin board (urna_board::SqliteStore)
+//! <dir>/boards/<election>.test.sqlite  the board of its Test phase
 //! ```
 //!
 //! Every operation runs on tokio's blocking pool, never on the async executor. Writes
@@ -15,6 +16,7 @@
 
 mod ballot;
 mod election;
+mod keys;
 mod roll;
 mod schema;
 
@@ -24,6 +26,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+use crate::ballot::Phase;
 use crate::board::BoardStore;
 use crate::election::ElectionState;
 use crate::error::{Error, Missing, Result};
@@ -165,8 +168,12 @@ fn to_32(v: &[u8]) -> Result<[u8; 32]> {
 impl BoardStore for SqliteStore {
     type Board = urna_board::SqliteStore;
 
-    async fn open_board(&self, election: &str) -> Result<Self::Board> {
+    async fn open_board(&self, election: &str, phase: Phase) -> Result<Self::Board> {
         let id = election.to_owned();
+        let file = match phase {
+            Phase::Test => format!("{id}.test.sqlite"),
+            Phase::Open => format!("{id}.sqlite"),
+        };
         let dir = self.inner.dir.join(BOARDS_DIR);
         // The election must exist; its id is a manifest identifier (A-Z, a-z, 0-9,
         // `-`, `_`, `.`), so with the suffix it is always a plain file name.
@@ -175,10 +182,10 @@ impl BoardStore for SqliteStore {
             move |c| state_of(c, &id).map(drop)
         })
         .await?;
-        Ok(tokio::task::spawn_blocking(move || {
-            urna_board::SqliteStore::open(dir.join(format!("{id}.sqlite")))
-        })
-        .await??)
+        Ok(
+            tokio::task::spawn_blocking(move || urna_board::SqliteStore::open(dir.join(file)))
+                .await??,
+        )
     }
 }
 
@@ -202,7 +209,7 @@ mod tests {
         assert_eq!((mode.as_str(), version), ("wal", schema::VERSION));
         assert!(dir.path().join(BOARDS_DIR).is_dir());
         assert!(matches!(
-            store.open_board("nope").await,
+            store.open_board("nope", Phase::Open).await,
             Err(Error::NotFound(Missing::Election))
         ));
     }

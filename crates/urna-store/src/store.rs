@@ -6,6 +6,7 @@ pub trait Store:
     + crate::RollStore
     + crate::BallotStore
     + crate::BoardStore
+    + crate::KeyStore
     + Clone
     + Send
     + Sync
@@ -18,6 +19,8 @@ impl<T> Store for T where
         + crate::RollStore
         + crate::BallotStore
         + crate::BoardStore
+        + crate::KeyStore
+        + crate::KeyStore
         + Clone
         + Send
         + Sync

@@ -34,6 +34,8 @@ conformance!(
     tracking_code_lookup,
     board_index_is_write_once,
     board_logs,
+    secrets_are_write_once,
+    joint_key_is_set_once_in_draft,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

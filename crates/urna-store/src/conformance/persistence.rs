@@ -7,10 +7,11 @@ use urna_election::Revoting;
 
 use super::{accepted, ballot, election_in, import};
 use crate::Store;
-use crate::ballot::SpoiledBallot;
+use crate::ballot::{Phase, SpoiledBallot};
 use crate::code::VotingCode;
 use crate::election::ElectionState;
 use crate::error::{Error, Missing, Result};
+use crate::keys::ElectionSecrets;
 
 const ORIGIN: &str = "example.org/urna/board";
 
@@ -18,9 +19,10 @@ const ORIGIN: &str = "example.org/urna/board";
 async fn append<S: Store>(
     store: &S,
     election: &str,
+    phase: Phase,
     entries: Vec<Vec<u8>>,
 ) -> Result<(u64, TreeHash)> {
-    let board = store.open_board(election).await?;
+    let board = store.open_board(election, phase).await?;
     let out = tokio::task::spawn_blocking(move || -> Result<_> {
         let mut log = Log::open(board, ORIGIN)?;
         log.integrate(&entries)?;
@@ -29,21 +31,30 @@ async fn append<S: Store>(
     out.await?
 }
 
-/// Each election has its own board log, kept between openings.
+/// Each election has its own board log per phase, kept between openings.
 pub async fn board_logs<S: Store>(store: &S) -> Result<()> {
     assert!(matches!(
-        store.open_board("missing").await,
+        store.open_board("missing", Phase::Open).await,
         Err(Error::NotFound(Missing::Election))
     ));
     election_in(store, "board-a", Revoting::Once, ElectionState::Draft).await?;
     election_in(store, "board-b", Revoting::Once, ElectionState::Draft).await?;
-    let (size, root) = append(store, "board-a", vec![b"one".to_vec(), b"two".to_vec()]).await?;
+    let two = vec![b"one".to_vec(), b"two".to_vec()];
+    let (size, root) = append(store, "board-a", Phase::Open, two).await?;
     assert_eq!(size, 2);
     assert_ne!(root, TreeHash::EMPTY_ROOT);
-    assert_eq!(append(store, "board-a", vec![]).await?, (2, root));
     assert_eq!(
-        append(store, "board-b", vec![]).await?,
-        (0, TreeHash::EMPTY_ROOT)
+        append(store, "board-a", Phase::Open, vec![]).await?,
+        (2, root)
+    );
+    let empty = (0, TreeHash::EMPTY_ROOT);
+    assert_eq!(append(store, "board-a", Phase::Test, vec![]).await?, empty);
+    assert_eq!(append(store, "board-b", Phase::Open, vec![]).await?, empty);
+    let (size, _) = append(store, "board-a", Phase::Test, vec![b"t".to_vec()]).await?;
+    assert_eq!(size, 1);
+    assert_eq!(
+        append(store, "board-a", Phase::Open, vec![]).await?,
+        (2, root)
     );
     Ok(())
 }
@@ -79,9 +90,12 @@ where
     let board = append(
         &store,
         "kept",
+        Phase::Open,
         vec![b"manifest".to_vec(), b"ballot".to_vec()],
     )
     .await?;
+    let secrets = ElectionSecrets::new(b"rsa der".to_vec(), [1; 32], [2; 32]);
+    store.init_secrets("kept", secrets).await?;
     election_in(&store, "done", Revoting::Once, ElectionState::Closed).await?;
     store.record_results("done", b"totals").await?;
 
@@ -119,7 +133,15 @@ where
         b"signature"
     );
     assert_eq!(store.results("done").await?, Some(b"totals".to_vec()));
-    assert_eq!(append(&store, "kept", vec![]).await?, board);
+    assert_eq!(append(&store, "kept", Phase::Open, vec![]).await?, board);
+    let secrets = store
+        .secrets("kept")
+        .await?
+        .ok_or(Error::NotFound(Missing::Election))?;
+    assert_eq!(
+        (secrets.auth_key_der(), secrets.board_seed()),
+        (&b"rsa der"[..], &[2; 32])
+    );
     // The policy survives too: the same nullifier supersedes again.
     let third = store.cast("kept", ballot(1, 2)).await?;
     assert_eq!(third.record().supersedes, Some(ballots[1].seq));

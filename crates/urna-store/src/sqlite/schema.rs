@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use crate::error::{BackendError, Result};
 
 /// The migrations; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -92,6 +92,23 @@ CREATE TABLE spoiled (
     spoiled_at    INTEGER NOT NULL DEFAULT (unixepoch()),
     UNIQUE (election, tracking_code)
 ) STRICT;
+";
+
+/// Version 2: the election's secrets (written once) and its joint key.
+const V2: &str = "
+CREATE TABLE election_secrets (
+    election   TEXT PRIMARY KEY REFERENCES elections (id),
+    auth_key   BLOB NOT NULL,
+    style_seed BLOB NOT NULL CHECK (length(style_seed) = 32),
+    board_seed BLOB NOT NULL CHECK (length(board_seed) = 32)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE joint_keys (
+    election  TEXT PRIMARY KEY REFERENCES elections (id),
+    joint_key BLOB NOT NULL CHECK (length(joint_key) = 32),
+    ceremony  BLOB NOT NULL,
+    set_at    INTEGER NOT NULL DEFAULT (unixepoch())
+) STRICT, WITHOUT ROWID;
 ";
 
 /// Brings the database to [`VERSION`], each migration in its own transaction.
