@@ -1,0 +1,470 @@
+//! One election phase's bulletin board: the sequencer that appends, a reader that
+//! serves entries, proofs and tiles from the same store, the latest signed checkpoint,
+//! and the hand-off between casting and the poster.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use urna_board::tiles::MAX_TILE_LEVEL;
+use urna_board::{
+    Appended, Entry, EntryKind, Log, NoteVerifier, Pending, Sequencer, SignedCheckpoint, TileId,
+    TileKind, TreeHash,
+};
+use urna_crypto::encoding::Encoder;
+use urna_store::{CastRecord, Phase, SpoiledBallot};
+
+use crate::error::Error;
+
+/// How long [`Board::posted`] and [`Board::flush`] wait for the poster.
+pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Entries per read of the board (one C2SP entry bundle).
+pub(crate) const READ_CHUNK: u64 = 256;
+
+/// A log store behind a box, so that a board does not name the backend.
+pub(crate) type BoxedStore = Box<dyn urna_board::Store>;
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a board reads from the ballot store (object-safe, so [`Board`] is not generic).
+pub(crate) trait BallotSource: Send + Sync {
+    /// The ballot with this tracking code.
+    fn ballot(&self, code: [u8; 32]) -> BoxFuture<'_, Result<Option<CastRecord>, Error>>;
+    /// The spoiled ballot with this tracking code.
+    fn spoiled(&self, code: [u8; 32]) -> BoxFuture<'_, Result<Option<SpoiledBallot>, Error>>;
+    /// The oldest ballot of `phase` not yet on the board.
+    fn first_unposted(&self, phase: Phase) -> BoxFuture<'_, Result<Option<CastRecord>, Error>>;
+}
+
+/// Non-ballot entries already on the board, by leaf hash, up to `scanned`.
+#[derive(Default)]
+struct Appendix {
+    scanned: u64,
+    leaves: HashMap<TreeHash, u64>,
+}
+
+/// The bulletin board of one election in one phase (Test or Open).
+pub struct Board {
+    election: String,
+    phase: Phase,
+    fingerprint: [u8; 32],
+    verifier: NoteVerifier,
+    sequencer: Mutex<Option<Sequencer>>,
+    stopped: AtomicBool,
+    reader: Arc<Mutex<Option<Log<BoxedStore>>>>,
+    latest: watch::Sender<SignedCheckpoint>,
+    posted: watch::Sender<u64>,
+    wake: Arc<Notify>,
+    ballots: Box<dyn BallotSource>,
+    appendix: tokio::sync::Mutex<Appendix>,
+}
+
+impl std::fmt::Debug for Board {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Board")
+            .field("election", &self.election)
+            .field("phase", &self.phase)
+            .field("origin", &self.verifier.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Board::new`] needs.
+pub(crate) struct Parts {
+    pub election: String,
+    pub phase: Phase,
+    pub fingerprint: [u8; 32],
+    pub verifier: NoteVerifier,
+    pub sequencer: Sequencer,
+    pub reader: Log<BoxedStore>,
+    pub ballots: Box<dyn BallotSource>,
+}
+
+impl Board {
+    pub(crate) fn new(parts: Parts) -> Self {
+        let latest = parts.sequencer.initial_checkpoint().clone();
+        Self {
+            election: parts.election,
+            phase: parts.phase,
+            fingerprint: parts.fingerprint,
+            verifier: parts.verifier,
+            sequencer: Mutex::new(Some(parts.sequencer)),
+            stopped: AtomicBool::new(false),
+            reader: Arc::new(Mutex::new(Some(parts.reader))),
+            latest: watch::Sender::new(latest),
+            posted: watch::Sender::new(0),
+            wake: Arc::new(Notify::new()),
+            ballots: parts.ballots,
+            appendix: tokio::sync::Mutex::new(Appendix::default()),
+        }
+    }
+
+    /// The election's id.
+    pub fn election(&self) -> &str {
+        &self.election
+    }
+
+    /// The phase this board records (Test or Open).
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The election's fingerprint, which every entry of this board carries.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest(&self) -> SignedCheckpoint {
+        self.latest.borrow().clone()
+    }
+
+    /// The key that verifies this board's checkpoints (its name is the origin).
+    pub fn verifier(&self) -> NoteVerifier {
+        self.verifier.clone()
+    }
+
+    /// Appends an entry and waits until it is durably stored and covered by a signed
+    /// checkpoint. Ballots are appended by the poster, never through this.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] if the sequencer's queue is full; [`Error::Board`] if the
+    /// sequencer has stopped.
+    pub async fn append(&self, entry: Entry) -> Result<Appended, Error> {
+        let mut appended = self.append_all(&[entry]).await;
+        appended.pop().unwrap_or(Err(Error::Unavailable))
+    }
+
+    /// Appends a non-ballot entry unless the identical entry is already on the board,
+    /// in which case its index and the latest checkpoint are returned: a retry (of a
+    /// spoiled ballot, of polls-closed) never appends twice. The first call per board
+    /// in a process reads the board once to learn what is on it.
+    ///
+    /// # Errors
+    /// As [`append`](Self::append); reads of the board may fail with
+    /// [`Error::Board`].
+    pub async fn append_once(&self, entry: Entry) -> Result<Appended, Error> {
+        let mut appendix = self.appendix.lock().await;
+        let leaf = entry.leaf_hash();
+        if let Some(index) = self.scan(&mut appendix, &leaf).await? {
+            return Ok(Appended {
+                index,
+                checkpoint: self.latest(),
+            });
+        }
+        let appended = self.append(entry).await?;
+        appendix.leaves.insert(leaf, appended.index);
+        Ok(appended)
+    }
+
+    /// Brings the index of non-ballot entries up to the latest checkpoint and looks
+    /// up `leaf` in it.
+    async fn scan(&self, appendix: &mut Appendix, leaf: &TreeHash) -> Result<Option<u64>, Error> {
+        let size = self.latest().checkpoint().size();
+        while appendix.scanned < size {
+            let end = size.min(appendix.scanned + READ_CHUNK);
+            let entries = self.entries(appendix.scanned, end).await?;
+            for (offset, bytes) in entries.iter().enumerate() {
+                let kind = Entry::decode(bytes).map(|e| e.kind());
+                if kind.is_ok_and(|k| k != EntryKind::Ballot) {
+                    let index = appendix.scanned + offset as u64;
+                    appendix.leaves.insert(TreeHash::leaf(bytes), index);
+                }
+            }
+            appendix.scanned = end;
+        }
+        Ok(appendix.leaves.get(leaf).copied())
+    }
+
+    /// Where the ballot or spoiled ballot with this tracking code is on the board, and
+    /// the latest checkpoint (which covers it). Does not wait for the poster.
+    ///
+    /// # Errors
+    /// [`Error::UnknownBallot`] if neither is on this board.
+    pub async fn located(&self, tracking_code: [u8; 32]) -> Result<(u64, SignedCheckpoint), Error> {
+        let posted = self
+            .ballots
+            .ballot(tracking_code)
+            .await?
+            .filter(|r| r.phase == self.phase)
+            .and_then(|r| r.board_index);
+        let index = match posted {
+            Some(index) => Some(index),
+            None => match self.ballots.spoiled(tracking_code).await? {
+                Some(spoiled) => {
+                    let body = spoiled_body(&spoiled.ballot, &spoiled.opening);
+                    let entry = Entry::new(EntryKind::SpoiledBallot, self.fingerprint, body)
+                        .map_err(|_| Error::UnknownBallot)?;
+                    let mut appendix = self.appendix.lock().await;
+                    self.scan(&mut appendix, &entry.leaf_hash()).await?
+                }
+                None => None,
+            },
+        };
+        let latest = self.latest();
+        match index {
+            Some(index) if index < latest.checkpoint().size() => Ok((index, latest)),
+            _ => Err(Error::UnknownBallot),
+        }
+    }
+
+    /// Submits entries in order and waits for them. The results are in order; after the
+    /// first refused submission the rest are not submitted (and are refused too).
+    pub(crate) async fn append_all(&self, entries: &[Entry]) -> Vec<Result<Appended, Error>> {
+        let mut pending: Vec<Pending> = Vec::with_capacity(entries.len());
+        let mut refused = None;
+        {
+            let guard = self
+                .sequencer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for entry in entries {
+                let submitted = match guard.as_ref() {
+                    Some(sequencer) => sequencer.submit(entry),
+                    None => Err(urna_board::Error::SequencerStopped),
+                };
+                match submitted {
+                    Ok(p) => pending.push(p),
+                    Err(e) => {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let waited = tokio::task::spawn_blocking(move || {
+            pending.into_iter().map(Pending::wait).collect::<Vec<_>>()
+        })
+        .await;
+        let mut results: Vec<Result<Appended, Error>> = match waited {
+            Ok(done) => done.into_iter().map(|r| self.acknowledged(r)).collect(),
+            Err(e) => vec![Err(e.into())],
+        };
+        if let Some(e) = refused {
+            let e = self.acknowledged(Err(e));
+            results.push(e);
+        }
+        while results.len() < entries.len() {
+            results.push(Err(Error::Unavailable));
+        }
+        results
+    }
+
+    /// Records what an acknowledgement means for the board: a newer checkpoint, or a
+    /// stopped sequencer.
+    fn acknowledged(&self, result: urna_board::Result<Appended>) -> Result<Appended, Error> {
+        match result {
+            Ok(appended) => {
+                let size = appended.checkpoint.checkpoint().size();
+                self.latest.send_if_modified(|latest| {
+                    let newer = size > latest.checkpoint().size();
+                    if newer {
+                        *latest = appended.checkpoint.clone();
+                    }
+                    newer
+                });
+                Ok(appended)
+            }
+            Err(e) => {
+                if e == urna_board::Error::SequencerStopped {
+                    self.stopped.store(true, Ordering::Relaxed);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Whether the sequencer has stopped (a storage failure): the registry then opens
+    /// the board afresh, recovering from the store.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Wakes the poster (casting calls it after each accepted ballot).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Tells waiters that every ballot up to cast position `seq` is on the board.
+    pub(crate) fn mark_posted(&self, seq: u64) {
+        self.posted.send_if_modified(|posted| {
+            let newer = seq > *posted;
+            if newer {
+                *posted = seq;
+            }
+            newer
+        });
+    }
+
+    /// Waits (at most [`POST_TIMEOUT`]) until the poster has put the ballot on the
+    /// board; returns its leaf index and a signed checkpoint that covers it.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] on timeout; [`Error::UnknownBallot`] if no ballot of this
+    /// board has the tracking code.
+    pub async fn posted(&self, tracking_code: [u8; 32]) -> Result<(u64, SignedCheckpoint), Error> {
+        let deadline = Instant::now() + POST_TIMEOUT;
+        let record = self
+            .ballots
+            .ballot(tracking_code)
+            .await?
+            .filter(|r| r.phase == self.phase)
+            .ok_or(Error::UnknownBallot)?;
+        if record.board_index.is_none() {
+            self.wait_posted(record.seq, deadline).await?;
+        }
+        let index = match record.board_index {
+            Some(index) => index,
+            None => self
+                .ballots
+                .ballot(tracking_code)
+                .await?
+                .and_then(|r| r.board_index)
+                .ok_or(Error::Unavailable)?,
+        };
+        let latest = self.latest();
+        if index >= latest.checkpoint().size() {
+            return Err(Error::Unavailable);
+        }
+        Ok((index, latest))
+    }
+
+    async fn wait_posted(&self, seq: u64, deadline: Instant) -> Result<(), Error> {
+        let mut posted = self.posted.subscribe();
+        self.wake();
+        match tokio::time::timeout_at(deadline, posted.wait_for(|p| *p >= seq)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(Error::Unavailable),
+        }
+    }
+
+    /// Waits (at most [`POST_TIMEOUT`]) until every ballot recorded in the store for
+    /// this board's phase is on the board.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] on timeout; store errors.
+    pub async fn flush(&self) -> Result<(), Error> {
+        let deadline = Instant::now() + POST_TIMEOUT;
+        while let Some(record) = self.ballots.first_unposted(self.phase).await? {
+            self.wait_posted(record.seq, deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] unless `index < size ≤` the latest checkpoint's size.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<TreeHash>, Error> {
+        if index >= size || size > self.latest().checkpoint().size() {
+            return Err(Error::OutOfRange);
+        }
+        self.read(move |log| log.inclusion_proof(index, size)).await
+    }
+
+    /// The consistency proof between the trees of `old` and `new` entries.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] unless `1 ≤ old ≤ new ≤` the latest checkpoint's size.
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<TreeHash>, Error> {
+        if old == 0 || old > new || new > self.latest().checkpoint().size() {
+            return Err(Error::OutOfRange);
+        }
+        self.read(move |log| log.consistency_proof(old, new)).await
+    }
+
+    /// The encoded entries `start..end`, cut at the latest checkpoint's size.
+    ///
+    /// # Errors
+    /// Reads of the board may fail with [`Error::Board`].
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, Error> {
+        let end = end.min(self.latest().checkpoint().size());
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        self.read(move |log| log.entries(start, end)).await
+    }
+
+    /// A C2SP tlog-tiles hash tile or entry bundle by its path (`tile/0/x001/234`,
+    /// `tile/entries/000.p/5`), if the latest checkpoint's tree has it.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] for a malformed path or a tile the tree does not have.
+    pub async fn tile(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let id = TileId::parse(path).map_err(|_| Error::OutOfRange)?;
+        let level = match id.kind {
+            TileKind::Hash(l) if l <= MAX_TILE_LEVEL => u32::from(l) * 8,
+            TileKind::Hash(_) => return Err(Error::OutOfRange),
+            TileKind::Entries => 0,
+        };
+        let width = id.width.map_or(READ_CHUNK, u64::from);
+        let count = self.latest().checkpoint().size() >> level;
+        let fits = id
+            .index
+            .checked_mul(READ_CHUNK)
+            .and_then(|s| s.checked_add(width))
+            .is_some_and(|end| end <= count);
+        if !fits {
+            return Err(Error::OutOfRange);
+        }
+        self.read(move |log| log.tile(&id)).await
+    }
+
+    /// Runs `f` on the reader, off the executor, after bringing the reader up to the
+    /// latest checkpoint.
+    async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Log<BoxedStore>) -> urna_board::Result<T> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.reader);
+        let size = self.latest().checkpoint().size();
+        let origin = self.verifier.name().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            if guard.as_ref().is_some_and(|log| log.size() < size)
+                && let Some(log) = guard.take()
+            {
+                // Reopening reloads the right edge from the store; the sequencer
+                // writes before it signs, so the store has at least `size` entries.
+                *guard = Some(Log::open(log.into_store(), &origin)?);
+            }
+            let log = guard.as_ref().ok_or(urna_board::Error::SequencerStopped)?;
+            f(log)
+        })
+        .await?
+        .map_err(Error::from)
+    }
+
+    /// Stops the sequencer after it integrates what is queued.
+    pub(crate) async fn stop_sequencer(&self) {
+        let sequencer = self
+            .sequencer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(sequencer) = sequencer {
+            // A failed join means the thread is gone already; nothing to recover.
+            let _ = tokio::task::spawn_blocking(move || sequencer.shutdown()).await;
+        }
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The body of a spoiled-ballot entry: the canonical ballot and its encoded opening,
+/// each length-prefixed (`u32` length ‖ bytes).
+pub fn spoiled_body(ballot: &[u8], opening: &[u8]) -> Vec<u8> {
+    let mut enc = Encoder::new();
+    enc.bytes(ballot).bytes(opening);
+    enc.finish()
+}

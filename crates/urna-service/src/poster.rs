@@ -1,0 +1,182 @@
+//! The poster: one task per open board that moves accepted ballots from the store's
+//! outbox ([`BallotStore::unposted`](urna_store::BallotStore::unposted)) onto the board
+//! in cast order, one sequencer batch per round, records each ballot's leaf index,
+//! and then wakes whoever waits for it.
+//!
+//! Crash safety: the board is written before the index is recorded. A crash between
+//! the two leaves ballots on the board whose index the store lacks; they are the
+//! newest ballot entries on the board, so before posting anything the poster scans
+//! the board backwards from its end and records the index of every entry that is an
+//! unposted ballot, stopping at the first ballot entry that is not. Nothing is ever
+//! appended twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use urna_board::{Entry, EntryKind};
+use urna_store::{CastRecord, Store};
+
+use crate::board::{Board, READ_CHUNK};
+use crate::error::Error;
+
+/// How often the poster looks at the outbox when nobody wakes it.
+const POLL: Duration = Duration::from_millis(200);
+
+/// The most ballots posted in one round (one sequencer batch).
+const ROUND: u32 = 1024;
+
+/// Runs until `stop` is set or the board is gone.
+pub(crate) async fn run<S: Store>(
+    store: S,
+    board: Weak<Board>,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut reconciled = false;
+    loop {
+        if *stop.borrow() || stop.has_changed().is_err() {
+            return;
+        }
+        let Some(current) = board.upgrade() else {
+            return;
+        };
+        if !reconciled {
+            match reconcile(&store, &current).await {
+                Ok(0) => reconciled = true,
+                Ok(found) => {
+                    tracing::info!(
+                        election = current.election(),
+                        ballots = found,
+                        "recorded the board index of ballots posted before a restart"
+                    );
+                    reconciled = true;
+                }
+                Err(error) => {
+                    tracing::warn!(election = current.election(), %error, "board reconciliation failed")
+                }
+            }
+        }
+        if reconciled && let Err(error) = drain(&store, &current).await {
+            tracing::warn!(election = current.election(), %error, "posting ballots failed; will retry");
+            reconciled = false;
+        }
+        drop(current);
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// The oldest unposted ballots of the board's phase, at most one round.
+async fn outbox<S: Store>(store: &S, board: &Board) -> Result<Vec<CastRecord>, Error> {
+    Ok(store
+        .unposted(board.election(), ROUND)
+        .await?
+        .into_iter()
+        .take_while(|r| r.phase == board.phase())
+        .collect())
+}
+
+/// Posts rounds until the outbox is empty.
+async fn drain<S: Store>(store: &S, board: &Board) -> Result<(), Error> {
+    loop {
+        let records = outbox(store, board).await?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        post(store, board, &records).await?;
+    }
+}
+
+/// Appends one round and records where each ballot went.
+async fn post<S: Store>(store: &S, board: &Board, records: &[CastRecord]) -> Result<(), Error> {
+    let entries = records
+        .iter()
+        .map(|r| Entry::new(EntryKind::Ballot, *board.fingerprint(), r.ballot.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::Corrupt("a stored ballot does not fit a board entry"))?;
+    let results = board.append_all(&entries).await;
+    let mut outcome = Ok(());
+    let mut last = None;
+    for (record, result) in records.iter().zip(results) {
+        let recorded = match result {
+            Ok(appended) => record_index(store, board, record, appended.index).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            outcome = Err(e);
+            break;
+        }
+        last = Some(record.seq);
+    }
+    if let Some(seq) = last {
+        tracing::debug!(
+            election = board.election(),
+            ballots = records.len(),
+            "ballots posted"
+        );
+        board.mark_posted(seq);
+    }
+    outcome
+}
+
+async fn record_index<S: Store>(
+    store: &S,
+    board: &Board,
+    record: &CastRecord,
+    index: u64,
+) -> Result<(), Error> {
+    match store
+        .set_board_index(board.election(), &record.tracking_code, index)
+        .await
+    {
+        // The Test phase ended while the ballot was being posted: the store has
+        // discarded it, and the Test board is frozen.
+        Err(urna_store::Error::NotFound(urna_store::Missing::Ballot)) => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Records the index of unposted ballots already on the board (see the module
+/// documentation); returns how many.
+async fn reconcile<S: Store>(store: &S, board: &Board) -> Result<usize, Error> {
+    let unposted: HashMap<Vec<u8>, CastRecord> = outbox(store, board)
+        .await?
+        .into_iter()
+        .map(|r| (r.ballot.clone(), r))
+        .collect();
+    if unposted.is_empty() {
+        return Ok(0);
+    }
+    let mut found = Vec::new();
+    let mut end = board.latest().checkpoint().size();
+    'scan: while end > 0 {
+        let start = end.saturating_sub(READ_CHUNK);
+        let entries = board.entries(start, end).await?;
+        for (offset, bytes) in entries.iter().enumerate().rev() {
+            let Ok(entry) = Entry::decode(bytes) else {
+                continue;
+            };
+            if entry.kind() != EntryKind::Ballot {
+                continue;
+            }
+            match unposted.get(entry.body()) {
+                Some(record) => found.push((record, start + offset as u64)),
+                None => break 'scan,
+            }
+        }
+        end = start;
+    }
+    found.sort_by_key(|(_, index)| *index);
+    for (record, index) in &found {
+        record_index(store, board, record, *index).await?;
+    }
+    if let Some(seq) = found.iter().map(|(r, _)| r.seq).max() {
+        board.mark_posted(seq);
+    }
+    Ok(found.len())
+}
