@@ -16,13 +16,21 @@ use crate::token::{AdminToken, interceptor};
 /// The longest election id a request may carry.
 const MAX_ID_LEN: usize = 64;
 
+/// The largest request the service decodes: a roll of some 300,000 voters. The
+/// token is checked before the body is read, so only the admin can send this much.
+/// (A client reading the codes of a large roll must raise its own decoding limit
+/// likewise.)
+pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+
 /// The admin service, ready for a tonic server: every call must carry the admin
 /// token.
 pub fn service<S: Store>(
     admin: Admin<S>,
     token: AdminToken,
 ) -> InterceptedService<AdminServer<AdminService<S>>, impl tonic::service::Interceptor + Clone> {
-    AdminServer::with_interceptor(AdminService { admin }, interceptor(token))
+    let server =
+        AdminServer::new(AdminService { admin }).max_decoding_message_size(MAX_REQUEST_BYTES);
+    InterceptedService::new(server, interceptor(token))
 }
 
 /// The generated `Admin` trait over the domain.

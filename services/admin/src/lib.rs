@@ -14,7 +14,7 @@ pub mod token;
 
 pub use admin::{Admin, AdminConfig, Created, Imported, Opened, Status};
 pub use error::{AdminError, RollError, RollProblem};
-pub use grpc::{AdminService, service};
+pub use grpc::{AdminService, MAX_REQUEST_BYTES, service};
 pub use polls_closed::{POLLS_CLOSED_TAG, PollsClosed};
 pub use roll::{MAX_VOTER_ID_LEN, NewCode};
 pub use token::{AdminToken, MIN_TOKEN_LEN, TokenError, interceptor};

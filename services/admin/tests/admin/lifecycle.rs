@@ -6,7 +6,9 @@ use urna_crypto::BlindSigningKey;
 use urna_election::{ElectionKeys, Manifest};
 use urna_proto::v1 as pb;
 use urna_service::testing::{CLUB_ELECTION, TestElection};
-use urna_store::{BallotStore, KeyStore, NewBallot, Phase, RollStore, VotingCode};
+use urna_store::{
+    BallotStore, ElectionState, ElectionStore, KeyStore, NewBallot, Phase, RollStore, VotingCode,
+};
 
 use crate::support::{Harness, NOW, assert_refused, club_id, polls_closed, roll};
 
@@ -179,4 +181,30 @@ async fn test_ballots_are_discarded_and_every_ballot_precedes_polls_closed() {
         )
         .await;
     assert!(refused.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_create_or_close_is_completed_by_calling_again() {
+    let h = Harness::new().await;
+    let id = club_id();
+    let manifest = Manifest::from_yaml(CLUB_ELECTION).unwrap();
+    h.store
+        .apply_manifest(&manifest, CLUB_ELECTION)
+        .await
+        .unwrap();
+    assert!(h.store.secrets(&id).await.unwrap().is_none());
+    let created = h.create(CLUB_ELECTION).await.unwrap();
+    assert_eq!(created.outcome(), pb::ManifestOutcome::Unchanged);
+    assert!(h.store.secrets(&id).await.unwrap().is_some());
+
+    let election = TestElection::new().await;
+    let h = Harness::start(election.store(), None).await;
+    election.advance_to(ElectionState::Closed).await;
+    let closed = h.close(election.id()).await.unwrap();
+    assert_eq!(closed.polls_closed_index, 2);
+    let again = h.close(election.id()).await.unwrap();
+    assert_eq!(again.polls_closed_index, 2);
+    let board = h.entries(election.id(), Phase::Open).await;
+    assert_eq!(board.len(), 3);
+    assert_eq!(polls_closed(&board[2]).ballots, 0);
 }
