@@ -115,7 +115,8 @@ struct Inner<S> {
     boards: Boards<S>,
     config: AdminConfig,
     clock: Arc<dyn Clock>,
-    /// Serialises closes, so two concurrent closes append one polls-closed entry.
+    /// Serialises closes, so two concurrent closes append one polls-closed entry
+    /// (one admin process serves a store, as one process sequences each board).
     closing: tokio::sync::Mutex<()>,
 }
 
@@ -254,7 +255,10 @@ impl<S: Store> Admin<S> {
             } else {
                 discarded_test_ballots = self.count_ballots(election, Phase::Test).await?;
             }
-            store.transition(election, from, to).await?;
+            if !self.transition(election, from, to).await? {
+                // Another process opened it and discarded the Test ballots.
+                discarded_test_ballots = 0;
+            }
         } else if record.state != to {
             return Err(AdminError::WrongState {
                 actual: record.state,
@@ -284,13 +288,10 @@ impl<S: Store> Admin<S> {
     pub async fn close(&self, election: &str) -> Result<u64, AdminError> {
         let _closing = self.inner.closing.lock().await;
         let record = self.record(election).await?;
-        let store = &self.inner.store;
-        let was_open = match record.state {
+        let closed_now = match record.state {
             ElectionState::Open => {
-                store
-                    .transition(election, ElectionState::Open, ElectionState::Closed)
-                    .await?;
-                true
+                self.transition(election, ElectionState::Open, ElectionState::Closed)
+                    .await?
             }
             ElectionState::Closed => false,
             actual => {
@@ -301,7 +302,7 @@ impl<S: Store> Admin<S> {
             }
         };
         let board = self.inner.boards.get(election).await?;
-        if !was_open && let Some(index) = find_polls_closed(&board).await? {
+        if !closed_now && let Some(index) = find_polls_closed(&board).await? {
             return Ok(index);
         }
         board.flush().await?;
@@ -355,6 +356,21 @@ impl<S: Store> Admin<S> {
             fingerprint: record.fingerprint,
             state: record.state,
         })
+    }
+
+    /// Moves the election `from → to`; whether this call moved it. Finding it
+    /// already in `to` (another process made the same call) is not an error.
+    async fn transition(
+        &self,
+        election: &str,
+        from: ElectionState,
+        to: ElectionState,
+    ) -> Result<bool, AdminError> {
+        match self.inner.store.transition(election, from, to).await {
+            Ok(()) => Ok(true),
+            Err(urna_store::Error::WrongState { actual, .. }) if actual == to => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn record(&self, election: &str) -> Result<ElectionRecord, AdminError> {
