@@ -186,3 +186,20 @@ async fn the_life_cycle_is_draft_test_open_closed_and_nothing_else() {
     let state = h.store.election(&id).await.unwrap().unwrap().state;
     assert_eq!(state, urna_store::ElectionState::Closed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roll_over_grpcs_default_4_mib_is_read_only_for_the_admin() {
+    let h = Harness::new().await;
+    let id = club_id();
+    h.create(CLUB_ELECTION).await.unwrap();
+    let notes = "x".repeat(5 << 20);
+    let csv = format!("voter_id,ballot_style,notes\nv0,members,{notes}\n");
+    let anonymous = pb::ImportRollRequest {
+        election_id: id.clone(),
+        csv: csv.clone().into_bytes(),
+    };
+    let refused = h.client.clone().import_roll(anonymous).await;
+    assert_refused(refused, Code::Unauthenticated, "admin token required");
+    let imported = h.import(&id, &csv).await.unwrap();
+    assert_eq!((imported.imported, imported.total), (1, 1));
+}
