@@ -14,8 +14,8 @@ use tempfile::TempDir;
 use urna_crypto::credential::credential_message;
 use urna_crypto::dkg::{self, Dealer, DkgParameters};
 use urna_crypto::{
-    BallotLayout, BallotOpening, BlindSigningKey, Credential, CredentialSecret, EncryptedBallot,
-    EncryptionKey,
+    BallotLayout, BallotOpening, BlindSigningKey, ContestShape, Credential, CredentialSecret,
+    EncryptedBallot, EncryptionKey,
 };
 use urna_election::Manifest;
 use urna_store::{
@@ -237,14 +237,41 @@ impl TestElection {
         }
     }
 
+    /// `count` valid ballots of `style` cast with one credential (re-votes), each
+    /// with the fixture's selections.
+    pub fn ballots_of_one_credential(&self, style: &str, count: usize) -> Vec<TestBallot> {
+        let (credential, secret) = self.credential(style);
+        let selections = self.selections(style);
+        (0..count)
+            .map(|_| {
+                let secret = CredentialSecret::from_bytes(&secret.to_bytes());
+                self.ballot_with(style, credential.clone(), secret, &selections)
+            })
+            .collect()
+    }
+
     /// A valid choice for every contest of `style`: the fewest selections allowed
     /// (at least one), from the first option on.
     pub fn selections(&self, style: &str) -> Vec<Vec<u64>> {
+        self.fill(style, |shape| {
+            shape.min_total().max(1).min(shape.max_total())
+        })
+    }
+
+    /// A valid choice for every contest of `style`: the most selections allowed
+    /// (every approval, top scores), from the first option on.
+    pub fn largest_selections(&self, style: &str) -> Vec<Vec<u64>> {
+        self.fill(style, ContestShape::max_total)
+    }
+
+    /// Per contest, `total(shape)` spread over the options from the first on, each
+    /// option at most its largest value.
+    fn fill(&self, style: &str, total: impl Fn(&ContestShape) -> u64) -> Vec<Vec<u64>> {
         self.layout(style)
             .contests()
             .iter()
             .map(|(_, shape)| {
-                let mut left = shape.min_total().max(1).min(shape.max_total());
+                let mut left = total(shape);
                 (0..shape.options())
                     .map(|_| {
                         let value = left.min(shape.max_value());

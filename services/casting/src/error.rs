@@ -1,0 +1,80 @@
+//! Why casting refused a request. Each variant maps to one fixed gRPC status
+//! ([`grpc`](crate::grpc)) and one HTTP code; details go to tracing only.
+
+/// A refused or failed casting request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CastingError {
+    /// The ballot is larger than [`MAX_BALLOT_LEN`](crate::MAX_BALLOT_LEN).
+    #[error("ballot too large")]
+    TooLarge,
+    /// The bytes are not a ballot of one of the election's styles.
+    #[error("malformed ballot")]
+    Malformed,
+    /// The ballot is for another election (its fingerprint differs).
+    #[error("ballot for another election")]
+    WrongElection,
+    /// Auth's blind signature or the credential's signature does not verify.
+    #[error("invalid credential")]
+    InvalidCredential,
+    /// A proof of the ballot does not verify.
+    #[error("invalid ballot proof")]
+    InvalidProof,
+    /// A spoil request's opening does not reproduce the ballot.
+    #[error("invalid ballot opening")]
+    InvalidOpening,
+    /// No election has this id.
+    #[error("unknown election")]
+    UnknownElection,
+    /// The election does not accept ballots yet (Draft, or Open before its start).
+    #[error("election not open")]
+    NotOpen,
+    /// The election no longer accepts ballots (Closed, or Open past its end).
+    #[error("election closed")]
+    Closed,
+    /// Under `once`: a different ballot was already cast with this credential.
+    #[error("credential already used")]
+    CredentialUsed,
+    /// A spoil request for a ballot that was cast.
+    #[error("ballot already cast")]
+    AlreadyCast,
+    /// A cast of a ballot that was spoiled.
+    #[error("ballot was spoiled")]
+    Spoiled,
+    /// No ballot with this tracking code is on the board.
+    #[error("unknown ballot")]
+    UnknownBallot,
+    /// Back-pressure or a timeout; the request may be retried.
+    #[error("unavailable")]
+    Unavailable,
+    /// The store or the board failed.
+    #[error("internal")]
+    Internal(#[source] urna_service::Error),
+}
+
+impl From<urna_service::Error> for CastingError {
+    fn from(e: urna_service::Error) -> Self {
+        use urna_service::Error as E;
+        use urna_store::ElectionState as S;
+        match e {
+            E::UnknownElection => CastingError::UnknownElection,
+            E::UnknownBallot => CastingError::UnknownBallot,
+            E::NoKeys | E::WrongState(S::Draft) => CastingError::NotOpen,
+            E::WrongState(_) => CastingError::Closed,
+            E::Unavailable => CastingError::Unavailable,
+            other => CastingError::Internal(other),
+        }
+    }
+}
+
+impl From<urna_store::Error> for CastingError {
+    fn from(e: urna_store::Error) -> Self {
+        use urna_store::{Conflict, Error as E};
+        match e {
+            E::Conflict(Conflict::NullifierSpent) => CastingError::CredentialUsed,
+            E::Conflict(Conflict::Spoiled) => CastingError::Spoiled,
+            E::Conflict(Conflict::TrackingCode) => CastingError::Malformed,
+            other => urna_service::Error::from(other).into(),
+        }
+    }
+}

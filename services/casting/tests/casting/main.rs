@@ -1,0 +1,8 @@
+//! The casting service over a real socket, on a real SQLite store, with ballots made
+//! as a voter's device makes them.
+
+mod cast;
+mod refusals;
+mod restart;
+mod spoil;
+mod support;
