@@ -57,6 +57,18 @@ async fn every_bad_ballot_gets_its_status_and_changes_nothing() {
     bytes[style..style + 7].copy_from_slice(b"memberz");
     assert_status(harness.cast(&bytes).await, invalid, "malformed ballot");
 
+    // A credential blind-signed for another style than the ballot's.
+    let (credential, secret) = harness.election.credential("juniors");
+    let selections = harness.election.selections("members");
+    let crossed = harness
+        .election
+        .ballot_with("members", credential, secret, &selections);
+    assert_status(
+        harness.cast(&crossed.bytes).await,
+        invalid,
+        "invalid credential",
+    );
+
     // A proof changed (the lowest byte of its last scalar, so it stays canonical),
     // the ballot signed again: only the proof is wrong.
     let ballot = harness.election.ballot("members");
