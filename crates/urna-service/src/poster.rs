@@ -100,28 +100,17 @@ async fn post<S: Store>(store: &S, board: &Board, records: &[CastRecord]) -> Res
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Error::Corrupt("a stored ballot does not fit a board entry"))?;
     let results = board.append_all(&entries).await;
-    let mut outcome = Ok(());
-    let mut last = None;
     for (record, result) in records.iter().zip(results) {
-        let recorded = match result {
-            Ok(appended) => record_index(store, board, record, appended.index).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = recorded {
-            outcome = Err(e);
-            break;
-        }
-        last = Some(record.seq);
+        record_index(store, board, record, result?.index).await?;
+        // In cast order, so every ballot up to this one is on the board.
+        board.mark_posted(record.seq);
     }
-    if let Some(seq) = last {
-        tracing::debug!(
-            election = board.election(),
-            ballots = records.len(),
-            "ballots posted"
-        );
-        board.mark_posted(seq);
-    }
-    outcome
+    tracing::debug!(
+        election = board.election(),
+        ballots = records.len(),
+        "ballots posted"
+    );
+    Ok(())
 }
 
 async fn record_index<S: Store>(
