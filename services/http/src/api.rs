@@ -53,6 +53,7 @@ pub fn router<S: Store, C: Clock, L: LoginLimiter>(api: Api<S, C, L>) -> Router 
         .route("/api/v1/auth/voter-login", post(voter::login::<S, C, L>))
         .route("/api/v1/ballots/token", post(voter::token::<S, C, L>))
         .route("/api/v1/votes/cast", post(voter::cast::<S, C, L>))
+        .route("/api/v1/votes/spoil", post(voter::spoil::<S, C, L>))
         .route(
             "/api/v1/bulletin-board/verify",
             get(voter::verify::<S, C, L>),

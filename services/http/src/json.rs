@@ -8,6 +8,7 @@ use urna_board::SignedCheckpoint;
 use urna_casting::Receipt;
 use urna_election::{StyleContest, StyleDocument, TallyKind};
 use urna_issuance::SignedStyle;
+use urna_proto::v1;
 
 /// Serde helpers for base64 fields.
 pub(crate) mod b64 {
@@ -25,6 +26,15 @@ pub(crate) mod b64 {
             .decode(text)
             .map_err(|_| serde::de::Error::custom("invalid base64"))
     }
+}
+
+/// Reads a list of base64 strings.
+fn b64_list_de<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|text| STANDARD.decode(text))
+        .collect::<Result<_, _>>()
+        .map_err(|_| serde::de::Error::custom("invalid base64"))
 }
 
 /// Serializes a list of byte strings as base64 strings.
@@ -81,6 +91,37 @@ pub(crate) struct CastRequest {
     pub(crate) election_id: String,
     #[serde(with = "b64")]
     pub(crate) ballot: Vec<u8>,
+}
+
+/// `POST /api/v1/votes/spoil` request: a challenged ballot and its openings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpoilRequest {
+    pub(crate) election_id: String,
+    #[serde(with = "b64")]
+    pub(crate) ballot: Vec<u8>,
+    pub(crate) openings: Vec<OpeningJson>,
+}
+
+/// One contest's revealed values and nonces.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpeningJson {
+    contest_id: String,
+    values: Vec<u64>,
+    #[serde(deserialize_with = "b64_list_de")]
+    nonces: Vec<Vec<u8>>,
+}
+
+/// Read as the gRPC message, so that one conversion (casting's) checks openings.
+impl From<OpeningJson> for v1::ContestOpening {
+    fn from(o: OpeningJson) -> Self {
+        Self {
+            contest_id: o.contest_id,
+            values: o.values,
+            nonces: o.nonces,
+        }
+    }
 }
 
 /// A signed checkpoint: the note and its parsed fields.

@@ -8,14 +8,17 @@ use axum::http::header::AUTHORIZATION;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use urna_auth::{LoginLimiter, SessionToken};
+use urna_casting::Opening;
 use urna_crypto::short_tracking_code;
+use urna_proto::v1;
 use urna_service::Clock;
 use urna_store::Store;
 
 use crate::api::{Api, ClientAddr};
 use crate::error::ApiError;
 use crate::json::{
-    CastRequest, LoginRequest, LoginResponse, ReceiptJson, TokenRequest, TokenResponse, VerifyQuery,
+    CastRequest, LoginRequest, LoginResponse, ReceiptJson, SpoilRequest, TokenRequest,
+    TokenResponse, VerifyQuery,
 };
 
 /// `POST /api/v1/auth/voter-login`.
@@ -61,6 +64,25 @@ pub(crate) async fn cast<S: Store, C: Clock, L: LoginLimiter>(
 ) -> Result<Json<ReceiptJson>, ApiError> {
     let Json(r) = body?;
     let receipt = api.casting.cast(&r.election_id, &r.ballot).await?;
+    Ok(Json(receipt.into()))
+}
+
+/// `POST /api/v1/votes/spoil`: publishes a challenged (Benaloh) ballot opened; it
+/// can then never be cast.
+pub(crate) async fn spoil<S: Store, C: Clock, L: LoginLimiter>(
+    State(api): State<Api<S, C, L>>,
+    body: Result<Json<SpoilRequest>, JsonRejection>,
+) -> Result<Json<ReceiptJson>, ApiError> {
+    let Json(r) = body?;
+    let openings = r
+        .openings
+        .into_iter()
+        .map(|o| Opening::try_from(v1::ContestOpening::from(o)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let receipt = api
+        .casting
+        .spoil(&r.election_id, &r.ballot, &openings)
+        .await?;
     Ok(Json(receipt.into()))
 }
 

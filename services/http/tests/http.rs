@@ -416,3 +416,52 @@ async fn refusals_have_fixed_messages_and_http_statuses() {
     .await
     .assert_error(400, "malformed receipt");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenged_ballot_is_published_opened_and_can_never_be_cast() {
+    let f = Fixture::new().await;
+    f.election.advance_to(ElectionState::Test).await;
+    let id = f.election.id().to_owned();
+    let ballot = f.election.ballot("members");
+    let openings: Vec<Value> = ballot
+        .ballot
+        .contests()
+        .iter()
+        .zip(&ballot.opening.contests)
+        .map(|((contest, _), opening)| {
+            let nonces: Vec<String> = opening
+                .reveal()
+                .iter()
+                .map(|n| STANDARD.encode(n.to_bytes()))
+                .collect();
+            json!({"contest_id": contest, "values": opening.values(), "nonces": nonces})
+        })
+        .collect();
+    let encoded = STANDARD.encode(&ballot.bytes);
+
+    let mut wrong = openings.clone();
+    wrong[0]["values"][0] = json!(wrong[0]["values"][0].as_u64().unwrap() ^ 1);
+    let body = json!({"election_id": id, "ballot": encoded, "openings": wrong});
+    f.post("/api/v1/votes/spoil", &body, None)
+        .await
+        .assert_error(400, "invalid ballot opening");
+
+    let body = json!({"election_id": id, "ballot": encoded, "openings": openings});
+    let spoiled = f.post("/api/v1/votes/spoil", &body, None).await;
+    assert_eq!(spoiled.status, 200, "{}", spoiled.text());
+    assert_eq!(spoiled.json()["spoiled"], true);
+    let short = short_tracking_code(&ballot.tracking_code);
+    let found = f
+        .get(&format!(
+            "/api/v1/bulletin-board/verify?election={id}&receipt={short}"
+        ))
+        .await
+        .json();
+    assert_eq!(found["spoiled"], true);
+    assert_eq!(found["leaf_index"], spoiled.json()["leaf_index"]);
+
+    let body = json!({"election_id": id, "ballot": encoded});
+    f.post("/api/v1/votes/cast", &body, None)
+        .await
+        .assert_error(409, "ballot was spoiled");
+}
