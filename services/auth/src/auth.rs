@@ -16,7 +16,7 @@ use urna_store::{
 use crate::config::AuthConfig;
 use crate::error::AuthError;
 use crate::limit::{LoginLimiter, MemoryLimiter};
-use crate::session::{Claims, Session, SessionKey, SessionToken};
+use crate::session::{Claims, MAX_ID_LEN, Session, SessionKey, SessionToken};
 
 /// An election's blind-signing public key, as published.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +98,10 @@ impl<S: Store, L: LoginLimiter> Auth<S, L> {
         client: IpAddr,
     ) -> Result<Session, AuthError> {
         let inner = &self.inner;
+        if election.len() > MAX_ID_LEN || voter.len() > MAX_ID_LEN {
+            // No roll holds such an id; refused before it costs a hash or limiter state.
+            return Err(AuthError::InvalidCredentials);
+        }
         let now = inner.clock.now();
         if let Err(limited) = inner.limiter.admit(election, voter, client, now).await {
             tracing::warn!(election, voter, %client, %limited, "login refused by rate limit");

@@ -16,4 +16,4 @@ pub use auth::{Auth, AuthKey};
 pub use config::AuthConfig;
 pub use error::AuthError;
 pub use limit::{LimitConfig, Limited, LoginLimiter, MemoryLimiter};
-pub use session::{SESSION_TAG, Session, SessionKey, SessionToken};
+pub use session::{MAX_ID_LEN, SESSION_TAG, Session, SessionKey, SessionToken};

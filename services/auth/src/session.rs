@@ -25,10 +25,10 @@ pub const SESSION_TAG: &str = "urna/v1/auth/session";
 const VERSION: u8 = 1;
 /// HMAC-SHA256 output length.
 const TAG_LEN: usize = 32;
-/// The longest election or voter id a token carries.
-const MAX_ID_LEN: usize = 256;
-/// The longest token accepted, in characters (twice what the longest ids need).
-const MAX_TOKEN_LEN: usize = 2048;
+/// The longest election or voter id a token carries (and a login accepts), in bytes.
+pub const MAX_ID_LEN: usize = 1024;
+/// The longest token accepted, in characters (the base64 of the longest claims).
+const MAX_TOKEN_LEN: usize = 4096;
 
 /// The key that MACs session tokens (secret): redacted `Debug`, zeroized on drop.
 #[derive(Clone)]
@@ -173,6 +173,12 @@ mod tests {
         assert_eq!(key.open(token.as_str(), 1_000), None);
         assert_eq!(SessionKey::random().open(token.as_str(), 0), None);
         assert_eq!(format!("{token:?}"), "SessionToken { .. }");
+        let longest = Claims {
+            election: "e".repeat(MAX_ID_LEN),
+            voter: "v".repeat(MAX_ID_LEN),
+            expires_at: 1,
+        };
+        assert_eq!(key.open(key.seal(&longest).as_str(), 0), Some(longest));
         assert_eq!(format!("{key:?}"), "SessionKey { .. }");
     }
 

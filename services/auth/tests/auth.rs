@@ -175,7 +175,9 @@ async fn login_accepts_the_code_and_nothing_else() {
     assert!(f.login(&election, "alice", &typed).await.is_ok());
 
     let bob = f.voters[1].code.clone();
+    let long = "v".repeat(urna_auth::MAX_ID_LEN + 1);
     let refused = [
+        (election.as_str(), long.as_str(), bob.as_str()),
         (election.as_str(), "alice", bob.as_str()),
         (election.as_str(), "alice", "not a code"),
         (election.as_str(), "mallory", bob.as_str()),
