@@ -61,6 +61,19 @@ async fn a_spoiled_ballot_is_published_opened_and_can_never_be_cast() {
         (status.code(), status.message()),
         (Code::InvalidArgument, "invalid ballot opening")
     );
+    // Nonces that are not canonical scalars, or not 32 bytes; an opening missing.
+    let mut non_canonical = opened.clone();
+    non_canonical[0].nonces[0] = vec![0xff; 32];
+    let mut short = opened.clone();
+    short[0].nonces[0].pop();
+    let missing = opened[1..].to_vec();
+    for bad in [non_canonical, short, missing] {
+        let status = spoil(&harness, &challenged.bytes, bad).await.unwrap_err();
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::InvalidArgument, "invalid ballot opening")
+        );
+    }
     assert_eq!(harness.stored().await, (0, 0, 2));
 
     let receipt = spoil(&harness, &challenged.bytes, opened.clone())
