@@ -3,7 +3,7 @@
 //! style, blind credential, cast, receipt checks), the observer's reads, and the
 //! error mapping.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -11,8 +11,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use urna_auth::{Auth, AuthConfig};
+use tokio::net::{TcpListener, TcpSocket};
+use urna_auth::{Auth, AuthConfig, LimitConfig};
 use urna_board::{SequencerConfig, TreeHash, verify_inclusion};
 use urna_casting::Casting;
 use urna_crypto::credential::credential_message;
@@ -25,6 +25,9 @@ use urna_service::testing::{PUBLIC_NAME, TestElection};
 use urna_service::{Boards, Elections, SystemClock};
 use urna_store::{CodeHash, CodeParams, ElectionState, RollEntry, RollStore, VotingCode};
 
+/// The time auth sees (Unix seconds).
+const AUTH_TIME: u64 = 1_800_000_000;
+
 struct Fixture {
     election: TestElection,
     addr: SocketAddr,
@@ -35,6 +38,11 @@ impl Fixture {
     /// The club election in Draft with voter `alice` (style `members`), and the API
     /// on 127.0.0.1:0.
     async fn new() -> Self {
+        Self::with_limits(LimitConfig::default()).await
+    }
+
+    /// As [`new`](Self::new), with the given login limits.
+    async fn with_limits(limits: LimitConfig) -> Self {
         let election = TestElection::new().await;
         let store = election.store();
         let params = CodeParams::new(64, 1, 1).unwrap();
@@ -48,11 +56,13 @@ impl Fixture {
         store.import_roll(election.id(), vec![entry]).await.unwrap();
         let config = AuthConfig {
             code_params: params,
+            limits,
             ..AuthConfig::default()
         };
         let boards = Boards::new(store.clone(), PUBLIC_NAME, SequencerConfig::default());
         let api = Api {
-            auth: Auth::new(store.clone(), config, Arc::new(SystemClock)),
+            // A stopped clock for auth: rate-limit windows never pass during a test.
+            auth: Auth::new(store.clone(), config, Arc::new(|| AUTH_TIME)),
             issuance: Issuance::new(store.clone()),
             casting: Casting::new(
                 Elections::new(store.clone(), PUBLIC_NAME),
@@ -74,7 +84,15 @@ impl Fixture {
     }
 
     async fn get(&self, path: &str) -> Response {
-        request(self.addr, "GET", path, None, &[]).await
+        request((self.addr, LOCALHOST), "GET", path, None, &[]).await
+    }
+
+    /// A login attempt with a wrong code from the local address `from`.
+    async fn wrong_login_from(&self, from: IpAddr) -> Response {
+        let body = json!({"election_id": self.election.id(), "voter_id": "bob", "voting_code": "0000-0000-0000-0000"});
+        let body = serde_json::to_vec(&body).unwrap();
+        let path = "/api/v1/auth/voter-login";
+        request((self.addr, from), "POST", path, Some(&body), &[]).await
     }
 
     async fn post(&self, path: &str, body: &Value, bearer: Option<&str>) -> Response {
@@ -84,7 +102,7 @@ impl Fixture {
             .map(|a| vec![("Authorization", a)])
             .unwrap_or_default();
         let body = serde_json::to_vec(body).unwrap();
-        request(self.addr, "POST", path, Some(&body), &headers).await
+        request((self.addr, LOCALHOST), "POST", path, Some(&body), &headers).await
     }
 
     async fn login(&self) -> Value {
@@ -121,15 +139,21 @@ impl Response {
     }
 }
 
-/// One HTTP/1.1 request on a new connection (`Connection: close`), read to the end.
+/// The client address of ordinary requests.
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`) from the local
+/// address `from` (any of 127.0.0.0/8), read to the end.
 async fn request(
-    addr: SocketAddr,
+    (addr, from): (SocketAddr, IpAddr),
     method: &str,
     path: &str,
     body: Option<&[u8]>,
     headers: &[(&str, &str)],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -464,4 +488,27 @@ async fn a_challenged_ballot_is_published_opened_and_can_never_be_cast() {
     f.post("/api/v1/votes/cast", &body, None)
         .await
         .assert_error(409, "ballot was spoiled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited_per_client_address() {
+    let f = Fixture::with_limits(LimitConfig {
+        address_attempts: 2,
+        ..LimitConfig::default()
+    })
+    .await;
+    let first = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+    let second = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    for _ in 0..2 {
+        f.wrong_login_from(first)
+            .await
+            .assert_error(401, "invalid credentials");
+    }
+    f.wrong_login_from(first)
+        .await
+        .assert_error(429, "too many login attempts");
+    // Another client address has its own budget.
+    f.wrong_login_from(second)
+        .await
+        .assert_error(401, "invalid credentials");
 }
