@@ -104,7 +104,7 @@ impl<S: Store, L: LoginLimiter> Auth<S, L> {
         }
         let now = inner.clock.now();
         if let Err(limited) = inner.limiter.admit(election, voter, client, now).await {
-            tracing::warn!(election, voter, %client, %limited, "login refused by rate limit");
+            tracing::warn!(?election, ?voter, %client, %limited, "login refused by rate limit");
             return Err(AuthError::RateLimited(limited));
         }
         let record = inner.store.election(election).await?;
@@ -121,7 +121,8 @@ impl<S: Store, L: LoginLimiter> Auth<S, L> {
         };
         let (Some(record), Some((entry, _)), true) = (record, entry, matched) else {
             inner.limiter.failed(election, voter, now).await;
-            tracing::info!(election, voter, %client, "login failed");
+            // Debug-formatted: the ids are unchecked input and may hold control characters.
+            tracing::info!(?election, ?voter, %client, "login failed");
             return Err(AuthError::InvalidCredentials);
         };
         inner.limiter.succeeded(election, voter).await;
