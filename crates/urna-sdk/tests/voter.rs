@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tokio::net::TcpListener;
-use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 use urna_auth::{Auth, AuthConfig};
 use urna_board::SequencerConfig;
 use urna_casting::Casting;
@@ -30,16 +31,35 @@ struct Services {
     codes: Vec<(&'static str, String)>,
 }
 
-async fn listen() -> (TcpIncoming, Uri) {
+async fn listen(scheme: &str) -> (TcpIncoming, Uri) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}", listener.local_addr().unwrap())
+    let uri = format!("{scheme}://{}", listener.local_addr().unwrap())
         .parse()
         .unwrap();
     (TcpIncoming::from(listener), uri)
 }
 
+/// A throwaway CA (PEM) and a server identity it issued for 127.0.0.1.
+fn certificates() -> (String, Identity) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (
+        ca_cert.pem(),
+        Identity::from_pem(cert.pem(), key.serialize_pem()),
+    )
+}
+
 impl Services {
-    async fn start(yaml: &str) -> Self {
+    /// The services over `yaml`'s election, with TLS when `identity` is given.
+    async fn start(yaml: &str, identity: Option<Identity>) -> Self {
         let election = TestElection::from_yaml(yaml).await;
         let params = CodeParams::new(64, 1, 1).unwrap();
         let mut rng = rand::rng();
@@ -76,23 +96,25 @@ impl Services {
             boards.clone(),
             clock,
         );
-        let (auth_in, auth_uri) = listen().await;
-        let (issuance_in, issuance_uri) = listen().await;
-        let (casting_in, casting_uri) = listen().await;
-        let (board_in, board_uri) = listen().await;
-        tokio::spawn(
-            Server::builder().serve_with_incoming(urna_auth::grpc::service(auth), auth_in),
-        );
-        tokio::spawn(Server::builder().serve_with_incoming(
+        let scheme = if identity.is_some() { "https" } else { "http" };
+        let (auth_in, auth_uri) = listen(scheme).await;
+        let (issuance_in, issuance_uri) = listen(scheme).await;
+        let (casting_in, casting_uri) = listen(scheme).await;
+        let (board_in, board_uri) = listen(scheme).await;
+        let server = || match &identity {
+            Some(identity) => Server::builder()
+                .tls_config(ServerTlsConfig::new().identity(identity.clone()))
+                .unwrap(),
+            None => Server::builder(),
+        };
+        tokio::spawn(server().serve_with_incoming(urna_auth::grpc::service(auth), auth_in));
+        tokio::spawn(server().serve_with_incoming(
             urna_issuance::grpc::service(Issuance::new(store.clone())),
             issuance_in,
         ));
+        tokio::spawn(server().serve_with_incoming(urna_casting::service(casting), casting_in));
         tokio::spawn(
-            Server::builder().serve_with_incoming(urna_casting::service(casting), casting_in),
-        );
-        tokio::spawn(
-            Server::builder()
-                .serve_with_incoming(urna_service::board_grpc::service(boards), board_in),
+            server().serve_with_incoming(urna_service::board_grpc::service(boards), board_in),
         );
         Self {
             election,
@@ -108,6 +130,11 @@ impl Services {
 
     fn voter(&self) -> Voter {
         Voter::connect(&self.endpoints, &Tls::Plaintext, self.election.id()).unwrap()
+    }
+
+    fn tls_voter(&self, ca: &str) -> Voter {
+        let tls = Tls::Ca(ca.as_bytes().to_vec());
+        Voter::connect(&self.endpoints, &tls, self.election.id()).unwrap()
     }
 }
 
@@ -145,7 +172,7 @@ fn choices(chair: &str) -> Choices {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voter_challenges_casts_recasts_and_rechecks() {
-    let services = Services::start(CLUB_ELECTION).await;
+    let services = Services::start(CLUB_ELECTION, None).await;
     let voter = services.voter();
     let election = voter.fetch_election(&TrustRoot::FirstUse).await.unwrap();
     assert_eq!(election.fingerprint(), &services.election.fingerprint());
@@ -197,8 +224,8 @@ async fn a_voter_challenges_casts_recasts_and_rechecks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_arrive_as_error_variants() {
-    let services =
-        Services::start(&CLUB_ELECTION.replace("revoting: last-counts", "revoting: once")).await;
+    let once = CLUB_ELECTION.replace("revoting: last-counts", "revoting: once");
+    let services = Services::start(&once, None).await;
     let voter = services.voter();
     let other = urna_board::NoteSigner::from_seed("urna.test/x", &[1; 32]).unwrap();
     assert!(matches!(
@@ -228,5 +255,30 @@ async fn refusals_arrive_as_error_variants() {
     assert!(matches!(
         voter.cast(&election, &late).await,
         Err(Error::Closed(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_trusts_exactly_the_given_ca() {
+    let (ca, identity) = certificates();
+    let services = Services::start(CLUB_ELECTION, Some(identity)).await;
+    let voter = services.tls_voter(&ca);
+    let election = voter.fetch_election(&TrustRoot::FirstUse).await.unwrap();
+    let (id, code) = &services.codes[0];
+    let (_, style, credential) = enrol(&voter, &election, id, code).await;
+    let (ballot, _) = style.encrypt(&credential, &choices("ada")).unwrap();
+    assert!(voter.cast(&election, &ballot).await.is_ok());
+
+    let (other_ca, _) = certificates();
+    assert!(matches!(
+        services
+            .tls_voter(&other_ca)
+            .fetch_election(&TrustRoot::FirstUse)
+            .await,
+        Err(Error::Unavailable(_))
+    ));
+    assert!(matches!(
+        Voter::connect(&services.endpoints, &Tls::Plaintext, "x"),
+        Err(Error::Config(_))
     ));
 }
