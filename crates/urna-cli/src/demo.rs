@@ -13,7 +13,7 @@
 //! as they land (DESIGN.md, "Services and binaries").
 
 mod election;
-mod trustees;
+pub mod trustees;
 mod voters;
 
 use std::collections::HashSet;

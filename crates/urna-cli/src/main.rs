@@ -2,8 +2,14 @@
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod demo;
+mod dev;
+mod files;
+mod serve;
+mod server;
 mod tabulate;
+mod vote;
 
 /// urna: end-to-end verifiable voting.
 #[derive(Debug, Parser)]
@@ -19,11 +25,43 @@ enum Command {
     Demo(demo::Args),
     /// Count a ballot file (BLT, PrefLib, STAR CSV) by any method, round by round.
     Tabulate(tabulate::Args),
+    /// Run services (auth, issuance, casting, http, or all) from a configuration file.
+    Serve(serve::Args),
+    /// Every service on loopback with throwaway TLS certificates and an open election.
+    Dev(dev::Args),
+    /// Manage elections: create, import the roll, open, close, status.
+    Admin(Box<admin::Args>),
+    /// Vote: log in, get a credential, encrypt, cast, and check the receipt.
+    Vote(Box<vote::VoteArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Tabulate(args) => tabulate::run(&args),
+        Command::Serve(args) => runtime(true)?.block_on(serve::run(args)),
+        Command::Dev(args) => runtime(true)?.block_on(dev::run(args)),
+        Command::Admin(args) => runtime(false)?.block_on(admin::run(*args)),
+        Command::Vote(args) => runtime(false)?.block_on(vote::run(*args)),
     }
+}
+
+/// The tokio runtime; servers also get logs on stderr (`RUST_LOG`, default `info`).
+fn runtime(server: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    if server {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+    // rustls needs one process-wide crypto provider; ring is the one tonic uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -11,6 +11,8 @@ mod canonical;
 mod error;
 mod raw;
 mod time;
+
+pub use time::format_rfc3339;
 mod validate;
 
 pub use error::ManifestError;

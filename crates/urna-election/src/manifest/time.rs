@@ -74,7 +74,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// Formats Unix seconds as an RFC 3339 UTC time (for reports and round trips).
-pub(crate) fn format_rfc3339(seconds: i64) -> String {
+pub fn format_rfc3339(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);
     let secs = seconds.rem_euclid(86_400);
     let z = days + 719_468;

@@ -1,0 +1,276 @@
+//! Running the services: each tier is its own gRPC server on its own listener (even
+//! when they share a process), every listener behind TLS unless plain text was
+//! explicitly asked for, all over one store.
+//!
+//! On the embedded store the board's sequencer must run in exactly one process, so
+//! the `casting` role also serves the board and admin APIs (both append to the board).
+//! `auth` and `issuance` may run as separate processes over the same data directory.
+
+pub mod config;
+pub mod http;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use urna_admin::{Admin, AdminConfig, AdminToken};
+use urna_auth::{Auth, AuthConfig};
+use urna_board::SequencerConfig;
+use urna_casting::Casting;
+use urna_issuance::Issuance;
+use urna_service::{Boards, Clock, Elections, SystemClock};
+use urna_store::SqliteStore;
+
+pub use config::Config;
+use tls::TlsIdentity;
+
+/// Which tiers a process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// The auth tier (voter login, blind signing).
+    Auth,
+    /// The issuance tier (signed ballot styles).
+    Issuance,
+    /// The casting tier, with the board and admin APIs (the board's one sequencer).
+    Casting,
+    /// The public HTTP API (it calls auth, issuance, casting and the board in-process).
+    Http,
+    /// Every tier, each on its own listener.
+    All,
+}
+
+impl Role {
+    fn runs(self, tier: Role) -> bool {
+        self == Role::All || self == tier || (self == Role::Http && tier == Role::Casting)
+    }
+}
+
+/// The addresses the servers listen on (ports resolved when 0 was asked for).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Bound {
+    /// Auth gRPC.
+    pub auth: Option<SocketAddr>,
+    /// Issuance gRPC.
+    pub issuance: Option<SocketAddr>,
+    /// Casting gRPC.
+    pub casting: Option<SocketAddr>,
+    /// Board gRPC.
+    pub board: Option<SocketAddr>,
+    /// Admin gRPC.
+    pub admin: Option<SocketAddr>,
+    /// The public HTTP API.
+    pub http: Option<SocketAddr>,
+}
+
+/// Running servers; [`Running::stop`] drains them.
+pub struct Running {
+    /// Where each server listens.
+    pub bound: Bound,
+    /// The store the servers share (for `urna dev`'s set-up).
+    pub store: SqliteStore,
+    /// The board registry (present when the casting role runs).
+    pub boards: Option<Boards<SqliteStore>>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<Result<()>>,
+}
+
+impl Running {
+    /// Waits for a server to fail (an error) or for `shutdown` to resolve, then
+    /// stops every server, lets in-flight calls finish and closes the boards.
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let outcome = tokio::select! {
+            () = shutdown => Ok(()),
+            Some(done) = self.tasks.join_next() => match done {
+                Ok(Ok(())) => Err(anyhow::anyhow!("a server stopped unexpectedly")),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(e.into()),
+            },
+        };
+        self.stop().await;
+        outcome
+    }
+
+    /// Stops every server and closes the boards (integrating what is queued).
+    pub async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        if let Some(boards) = &self.boards {
+            boards.shutdown().await;
+        }
+    }
+}
+
+/// Opens the store and starts the servers of `role`.
+///
+/// # Errors
+/// If the store cannot be opened or a listener cannot be bound; nothing keeps
+/// running then.
+pub async fn start(
+    config: &Config,
+    role: Role,
+    tls: Option<TlsIdentity>,
+    admin_token: AdminToken,
+) -> Result<Running> {
+    let store = SqliteStore::open(&config.data_dir)
+        .await
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (stop, stopped) = watch::channel(false);
+    let mut servers = Servers {
+        tls,
+        stopped,
+        tasks: JoinSet::new(),
+        bound: Bound::default(),
+    };
+    let boards = role.runs(Role::Casting).then(|| {
+        Boards::new(
+            store.clone(),
+            &config.public_name,
+            SequencerConfig::default(),
+        )
+    });
+    let elections = Elections::new(store.clone(), &config.public_name);
+    let auth = Auth::new(store.clone(), AuthConfig::default(), Arc::clone(&clock));
+    let issuance = Issuance::new(store.clone());
+    if role.runs(Role::Auth) {
+        let addr = servers
+            .grpc(
+                "auth",
+                config.listen.auth,
+                Routes::new(urna_auth::grpc::service(auth.clone())),
+            )
+            .await?;
+        servers.bound.auth = Some(addr);
+    }
+    if role.runs(Role::Issuance) {
+        let addr = servers
+            .grpc(
+                "issuance",
+                config.listen.issuance,
+                Routes::new(urna_issuance::grpc::service(issuance.clone())),
+            )
+            .await?;
+        servers.bound.issuance = Some(addr);
+    }
+    if let Some(boards) = &boards {
+        let casting = Casting::new(elections.clone(), boards.clone(), SystemClock);
+        if role != Role::Http {
+            let addr = servers
+                .grpc(
+                    "casting",
+                    config.listen.casting,
+                    Routes::new(urna_casting::service(casting.clone())),
+                )
+                .await?;
+            servers.bound.casting = Some(addr);
+            let addr = servers
+                .grpc(
+                    "board",
+                    config.listen.board,
+                    Routes::new(urna_service::board_grpc::service(boards.clone())),
+                )
+                .await?;
+            servers.bound.board = Some(addr);
+            let admin = Admin::new(store.clone(), boards.clone(), admin_config(config));
+            let addr = servers
+                .grpc(
+                    "admin",
+                    config.listen.admin,
+                    Routes::new(urna_admin::service(admin, admin_token)),
+                )
+                .await?;
+            servers.bound.admin = Some(addr);
+        }
+        if role.runs(Role::Http) {
+            let router = urna_http::router(urna_http::Api {
+                auth,
+                issuance,
+                casting,
+                boards: boards.clone(),
+                store: store.clone(),
+            });
+            let addr = servers.http(config.listen.http, router).await?;
+            servers.bound.http = Some(addr);
+        }
+    }
+    if servers.tasks.is_empty() {
+        bail!("no server to run");
+    }
+    Ok(Running {
+        bound: servers.bound,
+        store,
+        boards,
+        stop,
+        tasks: servers.tasks,
+    })
+}
+
+fn admin_config(config: &Config) -> AdminConfig {
+    AdminConfig {
+        rsa_bits: config.rsa_bits,
+        ..AdminConfig::default()
+    }
+}
+
+/// The servers being started.
+struct Servers {
+    tls: Option<TlsIdentity>,
+    stopped: watch::Receiver<bool>,
+    tasks: JoinSet<Result<()>>,
+    bound: Bound,
+}
+
+impl Servers {
+    /// Binds `addr` and serves one gRPC service (`name`, for the logs) on it.
+    async fn grpc(
+        &mut self,
+        name: &'static str,
+        addr: SocketAddr,
+        routes: Routes,
+    ) -> Result<SocketAddr> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr()?;
+        let mut builder = Server::builder();
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_config(tls.grpc())?;
+        }
+        let router = builder.add_routes(routes);
+        let stopped = self.stopped.clone();
+        self.tasks.spawn(async move {
+            router
+                .serve_with_incoming_shutdown(TcpIncoming::from(listener), wait_stop(stopped))
+                .await
+                .with_context(|| format!("serving {name}"))
+        });
+        tracing::info!(service = name, %local, "listening");
+        Ok(local)
+    }
+
+    /// Binds `addr` and serves the HTTP API on it.
+    async fn http(&mut self, addr: SocketAddr, router: axum::Router) -> Result<SocketAddr> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr()?;
+        let tls = self.tls.as_ref().map(TlsIdentity::http).transpose()?;
+        let stopped = self.stopped.clone();
+        self.tasks
+            .spawn(http::serve(listener, router, tls, wait_stop(stopped)));
+        tracing::info!(service = "http", %local, "listening");
+        Ok(local)
+    }
+}
+
+/// Resolves once a stop is signalled (or the signal's sender is gone).
+async fn wait_stop(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}

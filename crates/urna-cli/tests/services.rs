@@ -1,0 +1,423 @@
+//! The voter's path end to end through the real binary: `urna dev` runs every service
+//! on its own TLS listener (127.0.0.1, ephemeral ports) over the embedded store, and
+//! the tests drive it only through the SDK and raw gRPC, as a voter or an attacker
+//! would. Each test captures the services' logs and checks that no voter id appears
+//! beside anything about a ballot.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tonic::Code;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use urna_proto::v1;
+use urna_proto::v1::casting_client::CastingClient;
+use urna_sdk::{Choice, Choices, Endpoints, Error, Tls, TrustRoot, Voter};
+
+/// A running `urna dev`.
+struct Dev {
+    child: Child,
+    data: PathBuf,
+    info: serde_json::Value,
+}
+
+impl Dev {
+    /// Starts `urna dev` on `data` (continuing an earlier run's election if any) and
+    /// waits until it has written its dev.json.
+    fn start(data: &Path, manifest: Option<&Path>) -> Self {
+        let info_file = data.join("dev.json");
+        let _ = std::fs::remove_file(&info_file);
+        std::fs::create_dir_all(data).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.join("services.log"))
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_urna"));
+        command
+            .args(["dev", "--port-base", "0", "--voters", "12", "--data"])
+            .arg(data)
+            .env(
+                "RUST_LOG",
+                "debug,h2=info,hyper=info,tower=info,rustls=info",
+            )
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(manifest) = manifest {
+            command.arg("--manifest").arg(manifest);
+        }
+        let mut child = command.spawn().unwrap();
+        let started = Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read(&info_file)
+                && let Ok(info) = serde_json::from_slice(&text)
+            {
+                return Self {
+                    child,
+                    data: data.to_owned(),
+                    info,
+                };
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("urna dev exited with {status}: {}", self::log(data));
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "urna dev did not start: {}",
+                self::log(data)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the services as Ctrl-C would (graceful drain) and waits for the exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "urna dev exited with {exit}");
+    }
+
+    fn url(&self, service: &str) -> String {
+        self.info[service].as_str().unwrap().to_owned()
+    }
+
+    fn election(&self) -> String {
+        self.url("election")
+    }
+
+    fn ca(&self) -> Vec<u8> {
+        std::fs::read(self.info["ca"].as_str().unwrap()).unwrap()
+    }
+
+    fn voter(&self) -> Voter {
+        let endpoints = Endpoints {
+            auth: self.url("auth").parse().unwrap(),
+            issuance: self.url("issuance").parse().unwrap(),
+            casting: self.url("casting").parse().unwrap(),
+            board: self.url("board").parse().unwrap(),
+        };
+        Voter::connect(&endpoints, &Tls::Ca(self.ca()), &self.election()).unwrap()
+    }
+
+    fn trust(&self) -> TrustRoot {
+        TrustRoot::Pinned(self.url("board_key"))
+    }
+
+    /// The voting codes `urna dev` wrote, by voter id.
+    fn codes(&self) -> BTreeMap<String, String> {
+        std::fs::read_to_string(self.data.join("voting-codes.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .map(|(v, c)| (v.to_owned(), c.to_owned()))
+            .collect()
+    }
+
+    /// A raw gRPC channel to a service, over TLS with the dev CA.
+    async fn channel(&self, service: &str) -> Channel {
+        Endpoint::from_shared(self.url(service))
+            .unwrap()
+            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(self.ca())))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn log(data: &Path) -> String {
+    std::fs::read_to_string(data.join("services.log")).unwrap_or_default()
+}
+
+/// No log line names a voter next to anything about a ballot.
+fn assert_no_voter_beside_ballots(data: &Path, voters: &[&str], codes: &[String]) {
+    let log = log(data);
+    assert!(!log.is_empty(), "no logs were captured");
+    for line in log.lines() {
+        let lower = line.to_ascii_lowercase();
+        let about_ballot = ["ballot", "tracking", "cast", "receipt", "nullifier"]
+            .iter()
+            .any(|w| lower.contains(w))
+            || codes.iter().any(|c| line.contains(c.as_str()));
+        if about_ballot {
+            for voter in voters {
+                assert!(
+                    !line.contains(voter),
+                    "a log line names voter {voter} beside ballot data: {line}"
+                );
+            }
+        }
+    }
+}
+
+fn members_choices() -> Choices {
+    let mut choices = Choices::new();
+    choices.insert("boathouse".into(), Choice::Marks(vec!["yes".into()]));
+    choices.insert("chair".into(), Choice::Marks(vec!["grace".into()]));
+    choices.insert(
+        "committee".into(),
+        Choice::Marks(vec!["radia".into(), "frances".into()]),
+    );
+    choices.insert(
+        "regatta-venue".into(),
+        Choice::Scores(vec![("lake".into(), 5), ("river".into(), 2)]),
+    );
+    choices
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_voter_casts_challenges_recasts_and_checks_the_receipt_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), None);
+    let codes = dev.codes();
+    let voter = dev.voter();
+    let election = voter.fetch_election(&dev.trust()).await.unwrap();
+    assert_eq!(election.id(), dev.election());
+
+    // v001 has the members' style: a referendum, a plurality, an approval and a score
+    // contest — every homomorphic kind the club election has.
+    let session = voter.login("v001", &codes["v001"]).await.unwrap();
+    let style = voter
+        .ballot_style(&election, &session.style_id)
+        .await
+        .unwrap();
+    assert_eq!(style.contests().len(), 4);
+    let credential = voter.credential(&election, &session).await.unwrap();
+
+    // Benaloh challenge: the spoiled ballot is published opened and never counts.
+    let (challenged, opening) = style.encrypt(&credential, &members_choices()).unwrap();
+    let spoiled = voter
+        .challenge(&election, &style, &challenged, &opening)
+        .await
+        .unwrap();
+    assert!(spoiled.spoiled);
+
+    let (ballot, _) = style.encrypt(&credential, &members_choices()).unwrap();
+    let receipt = voter.cast(&election, &ballot).await.unwrap();
+    assert!(!receipt.spoiled && !receipt.supersedes_previous);
+    assert_eq!(receipt.tracking_code, ballot.tracking_code());
+    // A spoiled ballot can never be cast.
+    assert!(voter.cast(&election, &challenged).await.is_err());
+    // The same bytes again: the original receipt (an idempotent retry).
+    let again = voter.cast(&election, &ballot).await.unwrap();
+    assert_eq!(
+        (again.leaf_index, again.tracking_code),
+        (receipt.leaf_index, receipt.tracking_code)
+    );
+    // last-counts: a new ballot with the same credential supersedes the first.
+    let mut changed = members_choices();
+    changed.insert("chair".into(), Choice::Marks(vec!["ada".into()]));
+    let (second, _) = style.encrypt(&credential, &changed).unwrap();
+    let superseding = voter.cast(&election, &second).await.unwrap();
+    assert!(superseding.supersedes_previous);
+    assert!(superseding.leaf_index > receipt.leaf_index);
+
+    // A junior (style without the referendum) votes too.
+    let junior = codes
+        .keys()
+        .find(|v| v[1..].parse::<u32>().is_ok_and(|n| n.is_multiple_of(5)))
+        .unwrap()
+        .clone();
+    let junior_session = voter.login(&junior, &codes[&junior]).await.unwrap();
+    assert_eq!(junior_session.style_id, "juniors");
+    let junior_style = voter
+        .ballot_style(&election, &junior_session.style_id)
+        .await
+        .unwrap();
+    let junior_credential = voter.credential(&election, &junior_session).await.unwrap();
+    let mut choices = members_choices();
+    choices.remove("boathouse");
+    let (junior_ballot, _) = junior_style.encrypt(&junior_credential, &choices).unwrap();
+    voter.cast(&election, &junior_ballot).await.unwrap();
+
+    // The first receipt is still included in the newer tree, consistently.
+    let rechecked = voter.recheck(&election, &receipt).await.unwrap();
+    assert!(rechecked.checkpoint.size() > rechecked.previous.size());
+
+    // Restart: every acknowledged ballot is kept and the board only grew.
+    dev.stop();
+    let dev = Dev::start(dir.path(), None);
+    let voter = dev.voter();
+    let election = voter.fetch_election(&dev.trust()).await.unwrap();
+    for kept in [&receipt, &superseding, &spoiled] {
+        let rechecked = voter.recheck(&election, kept).await.unwrap();
+        assert!(rechecked.checkpoint.size() >= kept_size(&rechecked.previous));
+    }
+    // The credential issued before the restart still casts (last-counts).
+    let (third, _) = style.encrypt(&credential, &members_choices()).unwrap();
+    assert!(
+        voter
+            .cast(&election, &third)
+            .await
+            .unwrap()
+            .supersedes_previous
+    );
+    dev.stop();
+
+    let voters: Vec<&str> = codes.keys().map(String::as_str).collect();
+    let tracking: Vec<String> = [&receipt, &superseding, &spoiled]
+        .iter()
+        .flat_map(|r| [hex(&r.tracking_code), r.short_code.clone()])
+        .collect();
+    assert_no_voter_beside_ballots(dir.path(), &voters, &tracking);
+}
+
+fn kept_size(checkpoint: &urna_board::Checkpoint) -> u64 {
+    checkpoint.size()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The club election with `revoting: once`.
+fn once_manifest(dir: &Path) -> PathBuf {
+    let yaml = include_str!("../../../examples/club-election.yaml")
+        .replace("revoting: last-counts", "revoting: once")
+        .replace("id: club-agm-2026", "id: club-once-2026");
+    // Polls open from the start of 2026 to the end of the century.
+    let yaml: String = yaml
+        .lines()
+        .map(|l| {
+            if l.starts_with("start:") {
+                "start: 2026-01-01T00:00:00Z".to_owned()
+            } else if l.starts_with("end:") {
+                "end: 2099-12-31T00:00:00Z".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = dir.join("once.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn once_means_one_ballot_per_credential_and_bad_input_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = once_manifest(dir.path());
+    let data = dir.path().join("data");
+    let dev = Dev::start(&data, Some(&manifest));
+    let codes = dev.codes();
+    let voter = dev.voter();
+    let election = voter.fetch_election(&dev.trust()).await.unwrap();
+    let session = voter.login("v001", &codes["v001"]).await.unwrap();
+    let style = voter
+        .ballot_style(&election, &session.style_id)
+        .await
+        .unwrap();
+    let credential = voter.credential(&election, &session).await.unwrap();
+
+    // 200 different ballots of one credential, cast at once: exactly one is accepted,
+    // every other is refused as a used credential.
+    let ballots: Vec<_> = (0..200)
+        .map(|_| style.encrypt(&credential, &members_choices()).unwrap().0)
+        .collect();
+    let tasks: Vec<_> = ballots
+        .iter()
+        .map(|ballot| {
+            let voter = voter.clone();
+            let election = election.clone();
+            let ballot = ballot.clone();
+            tokio::spawn(async move { voter.cast(&election, &ballot).await })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(receipt) => accepted.push(receipt),
+            Err(Error::AlreadyCast(_)) => refused += 1,
+            Err(e) => panic!("unexpected outcome: {e}"),
+        }
+    }
+    assert_eq!((accepted.len(), refused), (1, 199));
+    let winner = &accepted[0];
+    let winning = ballots
+        .iter()
+        .find(|b| b.tracking_code() == winner.tracking_code)
+        .unwrap();
+    // Its identical retry gets the original receipt.
+    let retry = voter.cast(&election, winning).await.unwrap();
+    assert_eq!(retry.leaf_index, winner.leaf_index);
+
+    // Raw gRPC, as an attacker would send it: each refusal is precise and stores
+    // nothing.
+    let mut casting = CastingClient::new(dev.channel("casting").await);
+    let size_before = voter
+        .recheck(&election, winner)
+        .await
+        .unwrap()
+        .checkpoint
+        .size();
+    let cast = |election_id: &str, ballot: Vec<u8>| v1::CastBallotRequest {
+        election_id: election_id.to_owned(),
+        ballot,
+    };
+    let id = dev.election();
+    let mut tampered = winning.to_bytes();
+    let last = tampered.len() - 100;
+    tampered[last] ^= 1;
+    let cases: Vec<(&str, v1::CastBallotRequest, &[Code])> = vec![
+        (
+            "malformed",
+            cast(&id, b"not a ballot".to_vec()),
+            &[Code::InvalidArgument],
+        ),
+        ("empty", cast(&id, Vec::new()), &[Code::InvalidArgument]),
+        (
+            "unknown election",
+            cast("no-such-election", winning.to_bytes()),
+            &[Code::NotFound],
+        ),
+        ("tampered", cast(&id, tampered), &[Code::InvalidArgument]),
+        (
+            "oversize",
+            cast(&id, vec![7; 200 * 1024]),
+            &[Code::ResourceExhausted, Code::InvalidArgument],
+        ),
+        (
+            "another credential's replay",
+            cast(&id, ballots[1].to_bytes()),
+            &[Code::AlreadyExists],
+        ),
+    ];
+    for (what, request, codes_allowed) in cases {
+        let status = casting.cast_ballot(request).await.unwrap_err();
+        assert!(
+            codes_allowed.contains(&status.code()),
+            "{what}: got {:?} {}",
+            status.code(),
+            status.message()
+        );
+    }
+    // A wrong code does not log in; the roll is untouched.
+    assert!(voter.login("v002", "AAAA-AAAA-AAAA-AAAA").await.is_err());
+    let size_after = voter
+        .recheck(&election, winner)
+        .await
+        .unwrap()
+        .checkpoint
+        .size();
+    assert_eq!(
+        size_before, size_after,
+        "a refused request changed the board"
+    );
+    dev.stop();
+
+    let voters: Vec<&str> = codes.keys().map(String::as_str).collect();
+    assert_no_voter_beside_ballots(&data, &voters, &[hex(&winner.tracking_code)]);
+}
