@@ -9,7 +9,7 @@ mod state;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use urna_sdk::{Election, Receipt, TrustRoot, Voter, VoterCredential};
+use urna_sdk::{Choices, Election, Receipt, Style, TrustRoot, Voter, VoterCredential};
 
 use connect::ConnectArgs;
 use state::{ReceiptFile, State};
@@ -109,12 +109,19 @@ async fn run_cast(args: VoteArgs) -> Result<()> {
     if let Some(state) = &state {
         state.save_board_key(&election_id, election.board_key())?;
     }
-    let credential = credential(&args, &voter, &election, state.as_ref()).await?;
-    let style = voter
-        .ballot_style(&election, credential.style())
-        .await
-        .context("fetching your ballot style")?;
-    let choices = choices::gather(&style, &args.choices, &args.scores, &args.ranks)?;
+    let saved = match &state {
+        Some(state) => state.credential(election.id())?,
+        None => None,
+    };
+    let (style, choices, credential) = match saved {
+        Some(credential) => {
+            println!("using the credential saved in the state directory");
+            let style = ballot_style(&voter, &election, credential.style()).await?;
+            let choices = gather(&args, &style)?;
+            (style, choices, credential)
+        }
+        None => enrol(&args, &voter, &election, state.as_ref()).await?,
+    };
     if args.challenge {
         let (ballot, opening) = style.encrypt(&credential, &choices)?;
         let receipt = voter
@@ -144,22 +151,15 @@ async fn run_cast(args: VoteArgs) -> Result<()> {
     Ok(())
 }
 
-/// The saved credential, or a new one (login, then blind issuance), saved at once so a
-/// lost answer can be retried with it.
-async fn credential(
+/// A first ballot: login, the voter's style and choices (checked before anything is
+/// spent), then a new credential, saved at once so that a lost answer can be retried
+/// with it.
+async fn enrol(
     args: &VoteArgs,
     voter: &Voter,
     election: &Election,
     state: Option<&State>,
-) -> Result<VoterCredential> {
-    if let Some(saved) = state
-        .map(|s| s.credential(election.id()))
-        .transpose()?
-        .flatten()
-    {
-        println!("using the credential saved in the state directory");
-        return Ok(saved);
-    }
+) -> Result<(Style, Choices, VoterCredential)> {
     let Some(voter_id) = &args.voter else {
         bail!("--voter is required for a first ballot");
     };
@@ -171,6 +171,11 @@ async fn credential(
         .login(voter_id, code.trim())
         .await
         .context("logging in")?;
+    let style = ballot_style(voter, election, &session.style_id).await?;
+    let choices = gather(args, &style)?;
+    if state.is_none() {
+        println!("note: without --state your credential is not kept, so you cannot vote again");
+    }
     let credential = voter
         .credential(election, &session)
         .await
@@ -178,7 +183,21 @@ async fn credential(
     if let Some(state) = state {
         state.save_credential(election.id(), &credential)?;
     }
-    Ok(credential)
+    Ok((style, choices, credential))
+}
+
+async fn ballot_style(voter: &Voter, election: &Election, style: &str) -> Result<Style> {
+    voter
+        .ballot_style(election, style)
+        .await
+        .context("fetching your ballot style")
+}
+
+/// The choices from the flags or the terminal, checked against the style.
+fn gather(args: &VoteArgs, style: &Style) -> Result<Choices> {
+    let choices = choices::gather(style, &args.choices, &args.scores, &args.ranks)?;
+    style.validate(&choices)?;
+    Ok(choices)
 }
 
 fn print_receipt(election: &Election, receipt: &Receipt) {

@@ -87,6 +87,13 @@ impl Style {
             .map_err(|_| VerifyFailure::Style("malformed election key"))
     }
 
+    /// Checks `choices` against the contests' rules without encrypting: a client
+    /// should do this before it obtains a credential, which auth issues only once.
+    pub fn validate(&self, choices: &Choices) -> Result<(), Error> {
+        selections(self.contests(), &self.layout()?, choices)?;
+        Ok(())
+    }
+
     /// Encrypts `choices` with proofs, signed with the credential. The opening stays
     /// with the voter: it is revealed only to challenge (and so spoil) this ballot.
     pub fn encrypt(

@@ -89,6 +89,9 @@ fn ask(style: &Style, choices: &mut Choices) -> Result<()> {
                 format!(" ({})", option.party)
             };
             println!("  {}) {}{party}  [{}]", i + 1, option.name, option.id);
+            if !option.description.is_empty() {
+                println!("       {}", option.description);
+            }
         }
         let shape = contest.shape;
         let choice = match contest.method {
@@ -105,11 +108,13 @@ fn ask(style: &Style, choices: &mut Choices) -> Result<()> {
                     u64::from(contest.score_min) + shape.max_value,
                 );
                 let answer = prompt(&format!(
-                    "score each option from {lo} to {hi}, in order (comma-separated): "
+                    "score each option from {lo} to {hi}, in order (comma-separated; blank: {lo}): "
                 ))?;
                 let scores = answer
                     .split(',')
-                    .map(|s| s.trim().parse::<u32>())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::parse::<u32>)
                     .collect::<Result<Vec<_>, _>>()
                     .context("scores are numbers")?;
                 Choice::Scores(

@@ -145,6 +145,7 @@ fn an_opening_reveals_only_what_reproduces_the_ballot() {
         ("boathouse".to_owned(), marks(&["abstain"])),
     ]
     .into();
+    style.validate(&choices).unwrap();
     let (ballot, opening) = style.encrypt(&credential, &choices).unwrap();
     let revealed = style.reveal(&ballot, &opening).unwrap();
     assert_eq!(revealed.len(), 4);
@@ -169,6 +170,10 @@ fn a_credential_round_trips_and_binds_its_style() {
     assert_eq!(restored.style(), "members");
     assert!(!format!("{restored:?}").contains("secret"));
     let choices: Choices = [("chair".to_owned(), marks(&["ada"]))].into();
+    assert!(matches!(
+        style.validate(&choices),
+        Err(Error::Choice(ChoiceError::Count { .. }))
+    ));
     let mut bytes = credential.to_bytes().to_vec();
     bytes.pop();
     assert!(matches!(
