@@ -46,7 +46,7 @@ impl core::fmt::Debug for Tls {
 /// Connected gRPC clients of the four services. Connections are made lazily, on the
 /// first call, so an unreachable service shows up as [`Error::Unavailable`] then.
 #[derive(Debug, Clone)]
-pub struct Clients {
+pub(crate) struct Clients {
     pub(crate) auth: AuthClient<Channel>,
     pub(crate) issuance: IssuanceClient<Channel>,
     pub(crate) casting: CastingClient<Channel>,
@@ -55,7 +55,7 @@ pub struct Clients {
 
 impl Clients {
     /// Clients of `endpoints`. Needs a Tokio runtime.
-    pub fn connect(endpoints: &Endpoints, tls: &Tls) -> Result<Self> {
+    pub(crate) fn connect(endpoints: &Endpoints, tls: &Tls) -> Result<Self> {
         Ok(Self {
             auth: AuthClient::new(channel(&endpoints.auth, tls)?),
             issuance: IssuanceClient::new(channel(&endpoints.issuance, tls)?),

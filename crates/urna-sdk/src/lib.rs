@@ -21,7 +21,7 @@ mod tests;
 pub use choice::{Choice, Choices};
 pub use credential::VoterCredential;
 pub use election::{Election, ProvenEntry, TrustRoot};
-pub use endpoints::{Clients, Endpoints, Tls, Uri};
+pub use endpoints::{Endpoints, Tls, Uri};
 pub use error::{ChoiceError, Error, Result, VerifyFailure};
 pub use receipt::Receipt;
 pub use style::Style;
