@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rustls::pki_types::pem::PemObject as _;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use urna_proto::v1;
@@ -78,6 +79,48 @@ impl Dev {
         assert!(status.success());
         let exit = self.child.wait().unwrap();
         assert!(exit.success(), "urna dev exited with {exit}");
+    }
+
+    /// A plain HTTP/1.1 GET to the public API over TLS (trusting the dev CA); the whole
+    /// response as text.
+    async fn https_get(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let url = self.url("http");
+        let addr = url.trim_start_matches("https://").to_owned();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&self.ca()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        let _ = tls.read_to_end(&mut response).await;
+        String::from_utf8_lossy(&response).into_owned()
+    }
+
+    /// Runs `urna admin --dev dev.json <args>` and returns what it printed.
+    fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_urna"))
+            .arg("admin")
+            .arg("--dev")
+            .arg(self.data.join("dev.json"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "urna admin {args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
     }
 
     fn url(&self, service: &str) -> String {
@@ -244,6 +287,25 @@ async fn a_voter_casts_challenges_recasts_and_checks_the_receipt_across_a_restar
     // The first receipt is still included in the newer tree, consistently.
     let rechecked = voter.recheck(&election, &receipt).await.unwrap();
     assert!(rechecked.checkpoint.size() > rechecked.previous.size());
+
+    // The public HTTP API, over TLS with the same CA: the receipt's ballot is there.
+    let short = receipt.short_code.clone();
+    let view = dev
+        .https_get(&format!("/api/v1/elections/{}", dev.election()))
+        .await;
+    assert!(
+        view.starts_with("HTTP/1.1 200") && view.contains("club-agm-2026"),
+        "{view}"
+    );
+    let verify = dev
+        .https_get(&format!(
+            "/api/v1/bulletin-board/verify?election={}&receipt={short}",
+            dev.election()
+        ))
+        .await;
+    assert!(verify.starts_with("HTTP/1.1 200"), "{verify}");
+    let missing = dev.https_get("/api/v1/elections/no-such-election").await;
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 
     // Restart: every acknowledged ballot is kept and the board only grew.
     dev.stop();
