@@ -129,9 +129,16 @@ async fn run_cast(args: VoteArgs) -> Result<()> {
             .await
             .context("challenging the encryption")?;
         println!(
-            "challenge passed: the encryption {} holds exactly your choices; it is spoiled \
-             (board entry {}) and never counted",
-            receipt.short_code, receipt.leaf_index
+            "challenge: the encryption {} was opened and holds",
+            receipt.short_code
+        );
+        for line in choices::describe(&style, &opening) {
+            println!("  {line}");
+        }
+        println!(
+            "it is spoiled (board entry {}) and never counted; your ballot is encrypted \
+             afresh",
+            receipt.leaf_index
         );
     }
     let (ballot, _opening) = style.encrypt(&credential, &choices)?;

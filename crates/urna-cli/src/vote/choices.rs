@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
+use urna_crypto::BallotOpening;
 use urna_election::{Method, StyleContest};
 use urna_sdk::{Choice, Choices, Style};
 
@@ -134,6 +135,37 @@ fn ask(style: &Style, choices: &mut Choices) -> Result<()> {
         choices.insert(contest.id.clone(), choice);
     }
     Ok(())
+}
+
+/// What an opened ballot holds, contest by contest, for the voter to compare with what
+/// they chose: the revealed values, read back through each contest's encoding.
+pub fn describe(style: &Style, opening: &BallotOpening) -> Vec<String> {
+    style
+        .contests()
+        .iter()
+        .zip(&opening.contests)
+        .map(|(contest, opened)| {
+            let named = contest.options.iter().zip(opened.values());
+            let shown: Vec<String> = match contest.method {
+                Method::Score | Method::Star => named
+                    .map(|(o, v)| format!("{} {}", o.name, v + u64::from(contest.score_min)))
+                    .collect(),
+                Method::Plurality | Method::Approval | Method::Referendum => named
+                    .filter(|(_, v)| **v == 1)
+                    .map(|(o, _)| o.name.clone())
+                    .collect(),
+                _ => {
+                    let mut ranked: Vec<_> = named.collect();
+                    ranked.sort_by(|a, b| b.1.cmp(a.1));
+                    ranked
+                        .into_iter()
+                        .map(|(o, v)| format!("{} ({v})", o.name))
+                        .collect()
+                }
+            };
+            format!("{}: {}", contest.title, shown.join(", "))
+        })
+        .collect()
 }
 
 /// Option ids from an answer of numbers (1-based) or ids.
