@@ -122,11 +122,7 @@ pub async fn run(args: Args) -> Result<()> {
     let info_file = data.join("dev.json");
     std::fs::write(&info_file, serde_json::to_vec_pretty(&info)?)?;
     print_welcome(&info, &info_file, &data);
-    running
-        .run_until(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    running.run_until(server::shutdown_signal()).await
 }
 
 /// The admin token in `file`, made on the first run.

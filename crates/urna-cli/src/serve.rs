@@ -11,7 +11,7 @@ use crate::server::{self, Config, Role};
 /// Arguments of `urna serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which tiers to run (`casting` includes the board and admin APIs).
+    /// Which tiers to run (`casting` includes the board, admin and HTTP APIs).
     role: Role,
     /// The configuration file (YAML; see docs/operations.md).
     #[arg(long)]
@@ -42,21 +42,5 @@ pub async fn run(args: Args) -> Result<()> {
         None => bail!("admin_token_file is required"),
     };
     let running = server::start(&config, args.role, tls, token).await?;
-    running.run_until(shutdown_signal()).await
-}
-
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    running.run_until(server::shutdown_signal()).await
 }

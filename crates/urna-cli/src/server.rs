@@ -3,8 +3,9 @@
 //! explicitly asked for, all over one store.
 //!
 //! On the embedded store the board's sequencer must run in exactly one process, so
-//! the `casting` role also serves the board and admin APIs (both append to the board).
-//! `auth` and `issuance` may run as separate processes over the same data directory.
+//! the `casting` role also serves the board and admin APIs (both append to the board)
+//! and the public HTTP API (which casts in-process). `auth` and `issuance` may run as
+//! separate processes over the same data directory.
 
 pub mod config;
 pub mod http;
@@ -38,17 +39,16 @@ pub enum Role {
     Auth,
     /// The issuance tier (signed ballot styles).
     Issuance,
-    /// The casting tier, with the board and admin APIs (the board's one sequencer).
+    /// The casting tier, with the board, admin and public HTTP APIs (the process
+    /// that owns the boards' one sequencer).
     Casting,
-    /// The public HTTP API (it calls auth, issuance, casting and the board in-process).
-    Http,
     /// Every tier, each on its own listener.
     All,
 }
 
 impl Role {
     fn runs(self, tier: Role) -> bool {
-        self == Role::All || self == tier || (self == Role::Http && tier == Role::Casting)
+        self == Role::All || self == tier
     }
 }
 
@@ -161,44 +161,40 @@ pub async fn start(
     }
     if let Some(boards) = &boards {
         let casting = Casting::new(elections.clone(), boards.clone(), SystemClock);
-        if role != Role::Http {
-            let addr = servers
-                .grpc(
-                    "casting",
-                    config.listen.casting,
-                    Routes::new(urna_casting::service(casting.clone())),
-                )
-                .await?;
-            servers.bound.casting = Some(addr);
-            let addr = servers
-                .grpc(
-                    "board",
-                    config.listen.board,
-                    Routes::new(urna_service::board_grpc::service(boards.clone())),
-                )
-                .await?;
-            servers.bound.board = Some(addr);
-            let admin = Admin::new(store.clone(), boards.clone(), admin_config(config));
-            let addr = servers
-                .grpc(
-                    "admin",
-                    config.listen.admin,
-                    Routes::new(urna_admin::service(admin, admin_token)),
-                )
-                .await?;
-            servers.bound.admin = Some(addr);
-        }
-        if role.runs(Role::Http) {
-            let router = urna_http::router(urna_http::Api {
-                auth,
-                issuance,
-                casting,
-                boards: boards.clone(),
-                store: store.clone(),
-            });
-            let addr = servers.http(config.listen.http, router).await?;
-            servers.bound.http = Some(addr);
-        }
+        let addr = servers
+            .grpc(
+                "casting",
+                config.listen.casting,
+                Routes::new(urna_casting::service(casting.clone())),
+            )
+            .await?;
+        servers.bound.casting = Some(addr);
+        let addr = servers
+            .grpc(
+                "board",
+                config.listen.board,
+                Routes::new(urna_service::board_grpc::service(boards.clone())),
+            )
+            .await?;
+        servers.bound.board = Some(addr);
+        let admin = Admin::new(store.clone(), boards.clone(), admin_config(config));
+        let addr = servers
+            .grpc(
+                "admin",
+                config.listen.admin,
+                Routes::new(urna_admin::service(admin, admin_token)),
+            )
+            .await?;
+        servers.bound.admin = Some(addr);
+        let router = urna_http::router(urna_http::Api {
+            auth,
+            issuance,
+            casting,
+            boards: boards.clone(),
+            store: store.clone(),
+        });
+        let addr = servers.http(config.listen.http, router).await?;
+        servers.bound.http = Some(addr);
     }
     if servers.tasks.is_empty() {
         bail!("no server to run");
@@ -268,6 +264,22 @@ impl Servers {
         tracing::info!(service = "http", %local, "listening");
         Ok(local)
     }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Resolves once a stop is signalled (or the signal's sender is gone).

@@ -64,6 +64,13 @@ impl SqliteStore {
 
     fn open_blocking(dir: PathBuf) -> Result<Self> {
         std::fs::create_dir_all(dir.join(BOARDS_DIR))?;
+        // The database holds election secrets (the auth tier's signing key, the style
+        // and board keys) and voting-code hashes: the directory is the owner's alone.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
         let mut writer = connect(&dir)?;
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -207,6 +214,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((mode.as_str(), version), ("wal", schema::VERSION));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
         assert!(dir.path().join(BOARDS_DIR).is_dir());
         assert!(matches!(
             store.open_board("nope", Phase::Open).await,

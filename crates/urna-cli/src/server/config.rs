@@ -36,7 +36,8 @@ pub struct Config {
     /// The TLS certificate and key files.
     #[serde(default)]
     pub tls: Option<TlsFiles>,
-    /// The file holding the admin token (at least 32 characters).
+    /// The file holding the admin token (see `urna_admin::AdminToken`: at least 22
+    /// visible ASCII characters; `urna dev` makes a random one).
     #[serde(default)]
     pub admin_token_file: Option<PathBuf>,
     /// RSA modulus size of new elections' blind-signing keys.
