@@ -5,4 +5,6 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "election")]
+pub mod style;
 pub mod v1;

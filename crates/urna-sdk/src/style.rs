@@ -3,7 +3,7 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use urna_crypto::{BallotLayout, BallotOpening, EncryptedBallot, EncryptionKey, PublicKey};
-use urna_election::{Method, StyleContest, StyleDocument, StyleError, TallyKind};
+use urna_election::{StyleContest, StyleDocument, StyleError};
 use urna_proto::v1 as proto;
 
 use crate::choice::{Choices, selections};
@@ -159,65 +159,10 @@ pub(crate) fn view(
     document: &StyleDocument,
     signed: &proto::GetBallotStyleResponse,
 ) -> proto::GetBallotStyleResponse {
-    proto::GetBallotStyleResponse {
-        election_id: document.election_id.clone(),
-        election_fingerprint: document.fingerprint.to_vec(),
-        style_id: document.style_id.clone(),
-        title: document.title.clone(),
-        contests: document.contests.iter().map(contest_view).collect(),
-        election_public_key: document.election_key.to_vec(),
-        canonical_style: signed.canonical_style.clone(),
-        signing_key: signed.signing_key.clone(),
-        signature: signed.signature.clone(),
-    }
-}
-
-fn contest_view(contest: &StyleContest) -> proto::Contest {
-    proto::Contest {
-        id: contest.id.clone(),
-        title: contest.title.clone(),
-        description: contest.description.clone(),
-        method: counting_method(contest.method).into(),
-        tally: match contest.tally {
-            TallyKind::Homomorphic => proto::TallyKind::Homomorphic,
-            TallyKind::Mixnet => proto::TallyKind::Mixnet,
-        }
-        .into(),
-        seats: contest.seats,
-        options: contest
-            .options
-            .iter()
-            .map(|o| proto::ContestOption {
-                id: o.id.clone(),
-                name: o.name.clone(),
-                party: o.party.clone(),
-                description: o.description.clone(),
-            })
-            .collect(),
-        shape: Some(proto::ContestShape {
-            options: u32::try_from(contest.shape.options).unwrap_or(u32::MAX),
-            max_value: contest.shape.max_value,
-            min_total: contest.shape.min_sum,
-            max_total: contest.shape.max_sum,
-        }),
-        score_min: contest.score_min,
-    }
-}
-
-fn counting_method(method: Method) -> proto::CountingMethod {
-    use proto::CountingMethod as C;
-    match method {
-        Method::Plurality => C::Plurality,
-        Method::Approval => C::Approval,
-        Method::Referendum => C::Referendum,
-        Method::Score => C::Score,
-        Method::Star => C::Star,
-        Method::Borda => C::Borda,
-        Method::Irv => C::Irv,
-        Method::ScottishStv => C::ScottishStv,
-        Method::MeekStv => C::MeekStv,
-        Method::WigmStv => C::WigmStv,
-        Method::Schulze => C::Schulze,
-        Method::RankedPairs => C::RankedPairs,
-    }
+    urna_proto::style::style_response(
+        document,
+        signed.canonical_style.clone(),
+        signed.signing_key.clone(),
+        signed.signature.clone(),
+    )
 }
