@@ -33,6 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_server(true)
         .build_transport(true)
+        // Malformed messages are InvalidArgument with a fixed message (src/codec.rs).
+        .codec_path("crate::codec::UrnaCodec")
         .file_descriptor_set_path(out_dir.join("urna_v1_descriptor.bin"))
         .compile_with_config(config, &files, &[root])?;
     Ok(())

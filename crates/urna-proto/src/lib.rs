@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod codec;
 #[cfg(feature = "election")]
 pub mod style;
 pub mod v1;

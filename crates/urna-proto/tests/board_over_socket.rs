@@ -430,3 +430,70 @@ async fn bad_requests_get_their_status_codes_over_the_socket() {
     drop(running.stop);
     running.task.await.unwrap().unwrap();
 }
+
+/// Sends bytes as they are, without protobuf encoding: what a broken or hostile
+/// client puts on the wire.
+#[derive(Clone, Default)]
+struct RawCodec;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl tonic::codec::Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        use bytes::BufMut as _;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        use bytes::Buf as _;
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_is_not_protobuf_is_invalid_argument_with_a_fixed_message() {
+    let running = serve(TestBoard::new()).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path = http::uri::PathAndQuery::from_static("/urna.v1.Board/GetCheckpoint");
+    // Field 1 with wire type 7 does not exist: prost refuses it.
+    let status = grpc
+        .unary(Request::new(vec![0x0f, 0xff, 0xff]), path, RawCodec)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "malformed request");
+    let _ = running.stop.send(());
+    running.task.await.unwrap().unwrap();
+}
