@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod error;
+pub mod export;
+pub mod range;
+pub mod records;
+pub mod report;
+pub mod source;
+pub mod verify;
+
+pub use error::Error;
+pub use export::{Exported, export};
+pub use range::CompactRange;
+pub use records::{PollsClosed, SpoiledBallot};
+pub use report::{Check, Failure, Report, Warning};
+pub use source::{DirSource, Source};
+pub use verify::{Options, Progress, verify};
