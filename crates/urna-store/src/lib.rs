@@ -16,6 +16,7 @@ pub mod keys;
 pub mod roll;
 pub mod sqlite;
 pub mod store;
+pub mod tally;
 
 pub use ballot::{BallotStore, CastOutcome, CastRecord, NewBallot, Phase, SpoiledBallot};
 pub use board::BoardStore;
@@ -26,3 +27,7 @@ pub use keys::{ElectionSecrets, JointKey, KeyStore};
 pub use roll::{Issuance, Issued, RollEntry, RollStore, Voter, blinded_hash};
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use tally::{
+    CeremonyPhase, CeremonyRecord, RecordKind, StoredDealing, StoredPartial, TallyBatch,
+    TallyConfig, TallyStore, TallyTask, TrusteeKeys, Written,
+};

@@ -19,6 +19,7 @@ mod election;
 mod keys;
 mod roll;
 mod schema;
+mod tally;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -7,6 +7,7 @@ pub trait Store:
     + crate::BallotStore
     + crate::BoardStore
     + crate::KeyStore
+    + crate::TallyStore
     + Clone
     + Send
     + Sync
@@ -20,7 +21,7 @@ impl<T> Store for T where
         + crate::BallotStore
         + crate::BoardStore
         + crate::KeyStore
-        + crate::KeyStore
+        + crate::TallyStore
         + Clone
         + Send
         + Sync

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use crate::error::{BackendError, Result};
 
 /// The migrations; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -109,6 +109,83 @@ CREATE TABLE joint_keys (
     ceremony  BLOB NOT NULL,
     set_at    INTEGER NOT NULL DEFAULT (unixepoch())
 ) STRICT, WITHOUT ROWID;
+";
+
+/// Version 3: the tally tier's key ceremony and decryption records.
+const V3: &str = "
+CREATE TABLE tally_configs (
+    election  TEXT PRIMARY KEY REFERENCES elections (id),
+    trustees  INTEGER NOT NULL CHECK (trustees >= 1),
+    threshold INTEGER NOT NULL CHECK (threshold >= 1 AND threshold <= trustees)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE trustees (
+    election       TEXT NOT NULL REFERENCES elections (id),
+    idx            INTEGER NOT NULL CHECK (idx >= 1),
+    name           TEXT NOT NULL,
+    signing_key    BLOB NOT NULL CHECK (length(signing_key) = 32),
+    encryption_key BLOB NOT NULL CHECK (length(encryption_key) = 32),
+    PRIMARY KEY (election, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ceremony_phases (
+    election TEXT PRIMARY KEY REFERENCES elections (id),
+    phase    TEXT NOT NULL CHECK (phase IN
+        ('registration', 'dealing', 'complaints', 'reveals', 'done', 'failed'))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dealings (
+    election  TEXT NOT NULL REFERENCES elections (id),
+    dealer    INTEGER NOT NULL CHECK (dealer >= 1),
+    dealing   BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (election, dealer)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE sealed_shares (
+    election  TEXT NOT NULL,
+    dealer    INTEGER NOT NULL,
+    recipient INTEGER NOT NULL CHECK (recipient >= 1),
+    sealed    BLOB NOT NULL,
+    PRIMARY KEY (election, dealer, recipient),
+    FOREIGN KEY (election, dealer) REFERENCES dealings (election, dealer)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ceremony_records (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    election  TEXT NOT NULL REFERENCES elections (id),
+    kind      TEXT NOT NULL CHECK (kind IN ('complaint', 'reveal')),
+    key       BLOB NOT NULL,
+    trustee   INTEGER NOT NULL CHECK (trustee >= 1),
+    record    BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    UNIQUE (election, kind, key)
+) STRICT;
+
+CREATE TABLE tally_tasks (
+    election     TEXT PRIMARY KEY REFERENCES elections (id),
+    source_index INTEGER NOT NULL CHECK (source_index >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE tally_batches (
+    election    TEXT NOT NULL REFERENCES tally_tasks (election),
+    batch       INTEGER NOT NULL CHECK (batch >= 0),
+    contest     TEXT NOT NULL,
+    ciphertexts BLOB NOT NULL CHECK (length(ciphertexts) % 64 = 0),
+    ballots     INTEGER NOT NULL CHECK (ballots >= 0),
+    PRIMARY KEY (election, batch)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE partial_decryptions (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    election  TEXT NOT NULL,
+    batch     INTEGER NOT NULL,
+    trustee   INTEGER NOT NULL CHECK (trustee >= 1),
+    partial   BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    UNIQUE (election, batch, trustee),
+    FOREIGN KEY (election, batch) REFERENCES tally_batches (election, batch)
+) STRICT;
 ";
 
 /// Brings the database to [`VERSION`], each migration in its own transaction.
