@@ -3,12 +3,14 @@
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod board;
 mod demo;
 mod dev;
 mod files;
 mod serve;
 mod server;
 mod tabulate;
+mod verify;
 mod vote;
 
 /// urna: end-to-end verifiable voting.
@@ -33,6 +35,10 @@ enum Command {
     Admin(Box<admin::Args>),
     /// Vote: log in, get a credential, encrypt, cast, and check the receipt.
     Vote(Box<vote::VoteArgs>),
+    /// Check an exported election board from public data alone.
+    Verify(verify::Args),
+    /// Export an election's public board from the data directory.
+    Board(board::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +50,8 @@ fn main() -> anyhow::Result<()> {
         Command::Dev(args) => runtime(true)?.block_on(dev::run(args)),
         Command::Admin(args) => runtime(false)?.block_on(admin::run(*args)),
         Command::Vote(args) => runtime(false)?.block_on(vote::run(*args)),
+        Command::Verify(args) => verify::run(&args),
+        Command::Board(args) => runtime(false)?.block_on(board::run(args)),
     }
 }
 

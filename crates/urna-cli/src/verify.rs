@@ -1,0 +1,54 @@
+//! `urna verify DIR`: checks an exported election board from public data alone.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use urna_board::NoteVerifier;
+use urna_verify::{DirSource, Options};
+
+/// `urna verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The board export (`urna board export`).
+    dir: PathBuf,
+    /// The board's verifier key, obtained out of band
+    /// (`<origin>+<key id>+<base64 key>`). Without it, the key published on the board
+    /// is used and printed, to be compared with one obtained elsewhere.
+    #[arg(long)]
+    board_key: Option<String>,
+}
+
+/// Runs `urna verify`; fails (exit code 1) unless every check holds.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let board_key = args
+        .board_key
+        .as_deref()
+        .map(NoteVerifier::parse)
+        .transpose()
+        .context("--board-key is not a verifier key")?;
+    let options = Options {
+        board_key,
+        ..Options::default()
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:40}] {pos}/{len} entries {per_sec} eta {eta}",
+        )
+        .context("progress bar template")?,
+    );
+    bar.set_prefix("verifying");
+    let report = urna_verify::verify(&DirSource::new(&args.dir), &options, &mut |p| {
+        bar.set_length(p.total);
+        bar.set_position(p.entries);
+    })?;
+    bar.finish_and_clear();
+    print!("{report}");
+    if report.is_ok() {
+        println!("verified");
+        Ok(())
+    } else {
+        anyhow::bail!("{} checks failed", report.failures().len())
+    }
+}

@@ -1,0 +1,212 @@
+//! `urna board export` and `urna verify` through the binary, on an election that
+//! `urna dev` ran: a voter challenges a ballot and casts one, the admin closes the
+//! polls, the board is exported from the data directory and verified; a changed
+//! entry, a changed signature and a wrong pinned key make `urna verify` fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use urna_sdk::{Choice, Choices, Tls, TrustRoot, Voter};
+
+/// `urna dev` on a data directory, until stopped.
+struct Services {
+    child: Child,
+    info: serde_json::Value,
+}
+
+impl Services {
+    fn start(data: &Path) -> Self {
+        let log = std::fs::File::create(data.join("services.log")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_urna"))
+            .args(["dev", "--port-base", "0", "--voters", "3", "--data"])
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(info) = std::fs::read(data.join("dev.json"))
+                .ok()
+                .and_then(|text| serde_json::from_slice(&text).ok())
+            {
+                return Self { child, info };
+            }
+            assert!(child.try_wait().unwrap().is_none(), "urna dev exited");
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "urna dev did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn get(&self, key: &str) -> String {
+        self.info[key].as_str().unwrap().to_owned()
+    }
+
+    fn voter(&self) -> Voter {
+        let endpoints = urna_sdk::Endpoints {
+            auth: self.get("auth").parse().unwrap(),
+            issuance: self.get("issuance").parse().unwrap(),
+            casting: self.get("casting").parse().unwrap(),
+            board: self.get("board").parse().unwrap(),
+        };
+        let ca = std::fs::read(self.get("ca")).unwrap();
+        Voter::connect(&endpoints, &Tls::Ca(ca), &self.get("election")).unwrap()
+    }
+
+    /// Stops the services as Ctrl-C would and waits for the exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn urna(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urna"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn choices() -> Choices {
+    let mut choices = Choices::new();
+    choices.insert("boathouse".into(), Choice::Marks(vec!["yes".into()]));
+    choices.insert("chair".into(), Choice::Marks(vec!["grace".into()]));
+    choices.insert("committee".into(), Choice::Marks(vec!["radia".into()]));
+    choices.insert(
+        "regatta-venue".into(),
+        Choice::Scores(vec![("lake".into(), 5)]),
+    );
+    choices
+}
+
+/// Runs an election with `urna dev` in `data`; returns its id and board key.
+async fn run_election(data: &Path) -> (String, String) {
+    let services = Services::start(data);
+    let codes = std::fs::read_to_string(data.join("voting-codes.csv")).unwrap();
+    let code = codes
+        .lines()
+        .find_map(|l| l.strip_prefix("v001,"))
+        .unwrap()
+        .to_owned();
+    let voter = services.voter();
+    let election = voter
+        .fetch_election(&TrustRoot::Pinned(services.get("board_key")))
+        .await
+        .unwrap();
+    let session = voter.login("v001", &code).await.unwrap();
+    let style = voter
+        .ballot_style(&election, &session.style_id)
+        .await
+        .unwrap();
+    let credential = voter.credential(&election, &session).await.unwrap();
+    let (challenged, opening) = style.encrypt(&credential, &choices()).unwrap();
+    voter
+        .challenge(&election, &style, &challenged, &opening)
+        .await
+        .unwrap();
+    let (ballot, _) = style.encrypt(&credential, &choices()).unwrap();
+    voter.cast(&election, &ballot).await.unwrap();
+    let id = services.get("election");
+    let dev_json = data.join("dev.json");
+    let closed = urna(&["admin", "--dev", dev_json.to_str().unwrap(), "close", &id]);
+    assert!(closed.status.success(), "{}", text(&closed));
+    let key = services.get("board_key");
+    services.stop();
+    (id, key)
+}
+
+fn export(data: &Path, id: &str) -> PathBuf {
+    let out = data.join("export");
+    let store = data.join("store");
+    let exported = urna(&[
+        "board",
+        "export",
+        "--data",
+        store.to_str().unwrap(),
+        "--election",
+        id,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    assert!(
+        text(&exported).contains("exported 5 entries"),
+        "{}",
+        text(&exported)
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_election_verifies_and_tampering_fails_the_named_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, key) = run_election(dir.path()).await;
+    let out = export(dir.path(), &id);
+    let dir_arg = out.to_str().unwrap();
+
+    let verified = urna(&["verify", dir_arg, "--board-key", &key]);
+    let report = text(&verified);
+    assert!(verified.status.success(), "{report}");
+    assert!(report.contains(&format!("board key: {key}")), "{report}");
+    assert!(
+        report.contains("5 entries: 1 ballots, 1 spoiled, 1 counted"),
+        "{report}"
+    );
+    assert!(report.trim_end().ends_with("verified"), "{report}");
+
+    let other = urna_board::NoteSigner::from_seed("urna.local/other", &[9; 32])
+        .unwrap()
+        .verifier()
+        .to_string();
+    let pinned = urna(&["verify", dir_arg, "--board-key", &other]);
+    assert!(!pinned.status.success());
+    assert!(
+        text(&pinned).contains("FAILED election keys at entry 1"),
+        "{}",
+        text(&pinned)
+    );
+
+    let bundle = out.join("tile/entries/000.p/5");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&bundle, &bytes).unwrap();
+    let tampered = urna(&["verify", dir_arg]);
+    assert!(!tampered.status.success());
+    assert!(
+        text(&tampered).contains("FAILED tree root at entry 5"),
+        "{}",
+        text(&tampered)
+    );
+    assert!(
+        text(&tampered).contains("FAILED polls closed at entry 4"),
+        "{}",
+        text(&tampered)
+    );
+}
