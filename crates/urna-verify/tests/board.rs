@@ -525,3 +525,27 @@ fn tally_entries_are_reported_as_not_yet_checked() {
     assert_eq!(report.warnings().len(), 1);
     assert_eq!(report.warnings()[0].entry, CLOSED as u64 + 1);
 }
+
+#[test]
+fn any_corrupted_byte_of_the_export_fails_verification_without_a_panic() {
+    let election = once();
+    let bundle = "tile/entries/000.p/9";
+    let len = election
+        .entries
+        .iter()
+        .map(|e| e.len() as u64 + 2)
+        .sum::<u64>();
+    for at in (0..len).step_by(61) {
+        let report = election.verify_with(&election.entries, &Options::default(), |dir| {
+            let path = dir.join(bundle);
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[at as usize] ^= 0x80;
+            std::fs::write(&path, bytes).unwrap();
+        });
+        // A changed entry no longer hashes to the root; a broken bundle is not read.
+        assert!(
+            report.failures().iter().any(|f| f.check == Check::TreeRoot),
+            "byte {at}: {report}"
+        );
+    }
+}
