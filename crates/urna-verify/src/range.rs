@@ -24,7 +24,12 @@ impl CompactRange {
 
     /// Appends one entry (its encoded bytes).
     pub fn push(&mut self, entry: &[u8]) {
-        let mut node = (0u32, TreeHash::leaf(entry));
+        self.push_hash(TreeHash::leaf(entry));
+    }
+
+    /// Appends one entry by its leaf hash.
+    pub fn push_hash(&mut self, leaf: TreeHash) {
+        let mut node = (0u32, leaf);
         while let Some(&(height, left)) = self.subtrees.last() {
             if height != node.0 {
                 break;

@@ -12,6 +12,8 @@ pub enum Check {
     CheckpointSignature,
     /// The Merkle root of every entry equals the latest checkpoint's root.
     TreeRoot,
+    /// The hash tiles served are the tree recomputed from the entries.
+    HashTiles,
     /// Every other checkpoint is signed and its root is the root of the log's prefix
     /// of its size (so every checkpoint is consistent with the latest).
     CheckpointConsistency,
@@ -48,9 +50,10 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 18] = [
         Check::CheckpointSignature,
         Check::TreeRoot,
+        Check::HashTiles,
         Check::CheckpointConsistency,
         Check::EntryEncoding,
         Check::Manifest,
@@ -73,6 +76,7 @@ impl Check {
         match self {
             Check::CheckpointSignature => "checkpoint signature",
             Check::TreeRoot => "tree root",
+            Check::HashTiles => "hash tiles",
             Check::CheckpointConsistency => "checkpoint consistency",
             Check::EntryEncoding => "entry encoding",
             Check::Manifest => "manifest",

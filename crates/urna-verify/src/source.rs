@@ -38,6 +38,12 @@ pub trait Source {
     /// [`Error`] if it cannot be read.
     fn entry_bundle(&self, index: u64, width: Option<u8>) -> Result<Vec<u8>, Error>;
 
+    /// The hash tile `index` of tlog-tiles level `level`: 256 hashes, or `width`.
+    ///
+    /// # Errors
+    /// [`Error`] if it cannot be read.
+    fn hash_tile(&self, level: u8, index: u64, width: Option<u8>) -> Result<Vec<u8>, Error>;
+
     /// The manifest document (YAML), whose canonical encoding must be entry 0's body.
     ///
     /// # Errors
@@ -101,6 +107,15 @@ impl Source for DirSource {
     fn entry_bundle(&self, index: u64, width: Option<u8>) -> Result<Vec<u8>, Error> {
         let id = TileId {
             kind: TileKind::Entries,
+            index,
+            width,
+        };
+        self.read(&id.to_string())
+    }
+
+    fn hash_tile(&self, level: u8, index: u64, width: Option<u8>) -> Result<Vec<u8>, Error> {
+        let id = TileId {
+            kind: TileKind::Hash(level),
             index,
             width,
         };

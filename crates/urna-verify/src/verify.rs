@@ -2,6 +2,7 @@
 
 mod board;
 mod genesis;
+mod tiles;
 
 use urna_board::{Checkpoint, NoteVerifier, SignedCheckpoint, TreeHash};
 
@@ -11,6 +12,7 @@ use crate::report::{Check, Report};
 use crate::source::Source;
 
 use board::Board;
+use tiles::Tiles;
 
 /// Entries per bundle (C2SP tlog-tiles).
 const BUNDLE: u64 = 256;
@@ -96,6 +98,7 @@ pub fn verify(
     let mut board = Board::new(&yaml, options);
 
     let mut range = CompactRange::new();
+    let mut tiles = Tiles::default();
     let mut roots: Vec<(u64, TreeHash)> = Vec::new();
     let mut next_other = others.iter().map(|o| o.size).peekable();
     while next_other.next_if_eq(&0).is_some() {
@@ -118,7 +121,9 @@ pub fn verify(
         };
         for (offset, entry) in entries.into_iter().enumerate() {
             board.entry(start + offset as u64, entry, &mut report);
-            range.push(entry);
+            let leaf = TreeHash::leaf(entry);
+            range.push_hash(leaf);
+            tiles.push(leaf, source, &mut report)?;
             while next_other.next_if_eq(&range.size()).is_some() {
                 roots.push((range.size(), range.root()));
             }
@@ -129,6 +134,9 @@ pub fn verify(
         });
     }
     let key = board.finish(&mut report);
+    if complete {
+        tiles.finish(source, &mut report)?;
+    }
 
     if complete && range.root() == *latest.checkpoint.root() {
         report.pass(Check::TreeRoot);

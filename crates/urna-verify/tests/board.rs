@@ -549,3 +549,26 @@ fn any_corrupted_byte_of_the_export_fails_verification_without_a_panic() {
         );
     }
 }
+
+#[test]
+fn hash_tiles_of_every_level_are_checked_and_a_changed_one_is_named() {
+    let election = once();
+    let mut entries = election.entries.clone();
+    for i in 0..600u32 {
+        entries.push(election.entry(EntryKind::TallyRecord, i.to_be_bytes().to_vec()));
+    }
+    let report = election.verify(&entries);
+    assert!(report.is_ok(), "{report}");
+    // Level 0: two full tiles and one partial; level 1: one partial of width 2.
+    assert_eq!(report.passed(Check::HashTiles), 4);
+    assert_eq!(report.warnings()[0].count, 600);
+
+    let report = election.verify_with(&entries, &Options::default(), |dir| {
+        let path = dir.join("tile/1/000.p/2");
+        let mut tile = std::fs::read(&path).unwrap();
+        tile[40] ^= 1;
+        std::fs::write(&path, tile).unwrap();
+    });
+    assert_caught(&report, Check::HashTiles, 0);
+    assert_eq!(report.failures().len(), 1, "{report}");
+}
