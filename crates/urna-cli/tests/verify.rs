@@ -1,7 +1,8 @@
 //! `urna board export` and `urna verify` through the binary, on an election that
 //! `urna dev` ran: a voter challenges a ballot and casts one, the admin closes the
 //! polls, the board is exported from the data directory and verified; a changed
-//! entry, a changed signature and a wrong pinned key make `urna verify` fail.
+//! entry, a wrong pinned key, and a reordered log re-signed with the real board key
+//! make `urna verify` fail and name the check.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -192,6 +193,22 @@ async fn an_exported_election_verifies_and_tampering_fails_the_named_check() {
         text(&pinned)
     );
 
+    // An operator with the board key moves the ballot after the polls-closed entry and
+    // signs the result: the root matches, the semantic checks do not.
+    let resigned = resign_swapped(dir.path(), &id, &out, (3, 4)).await;
+    let swapped = urna(&["verify", resigned.to_str().unwrap(), "--board-key", &key]);
+    let report = text(&swapped);
+    assert!(!swapped.status.success(), "{report}");
+    assert!(report.contains("ok     tree root"), "{report}");
+    assert!(
+        report.contains("FAILED nothing cast after close at entry 4"),
+        "{report}"
+    );
+    assert!(
+        report.contains("FAILED polls closed at entry 3"),
+        "{report}"
+    );
+
     let bundle = out.join("tile/entries/000.p/5");
     let mut bytes = std::fs::read(&bundle).unwrap();
     let last = bytes.len() - 1;
@@ -209,4 +226,33 @@ async fn an_exported_election_verifies_and_tampering_fails_the_named_check() {
         "{}",
         text(&tampered)
     );
+}
+
+/// Re-sequences the honest board of election `id` with entries `swap` exchanged, signs
+/// it with the board key from the store's secrets, and exports it.
+async fn resign_swapped(data: &Path, id: &str, honest: &Path, swap: (usize, usize)) -> PathBuf {
+    use urna_store::KeyStore as _;
+    let store = urna_store::SqliteStore::open(data.join("store"))
+        .await
+        .unwrap();
+    let seed = *store.secrets(id).await.unwrap().unwrap().board_seed();
+    let note = std::fs::read_to_string(honest.join("checkpoint")).unwrap();
+    let origin = note.lines().next().unwrap().to_owned();
+    let bundle = std::fs::read(honest.join("tile/entries/000.p/5")).unwrap();
+    let mut entries = Vec::new();
+    let mut rest = bundle.as_slice();
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let (entry, tail) = tail.split_at(usize::from(u16::from_be_bytes(*len)));
+        entries.push(entry.to_vec());
+        rest = tail;
+    }
+    entries.swap(swap.0, swap.1);
+    let signer = urna_board::NoteSigner::from_seed(&origin, &seed).unwrap();
+    let mut log = urna_board::Log::open(urna_board::MemoryStore::new(), &origin).unwrap();
+    log.integrate(&entries).unwrap();
+    log.sign_checkpoint(&signer).unwrap();
+    let out = data.join("resigned");
+    let yaml = std::fs::read_to_string(honest.join("manifest.yaml")).unwrap();
+    urna_verify::export(log.into_store(), &yaml, &out).unwrap();
+    out
 }
