@@ -5,6 +5,12 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod ceremony;
+pub mod error;
 pub mod seal;
+pub mod tally;
 
+pub use ceremony::{CeremonyState, DealingView, TrusteeStatus};
+pub use error::{Invalid, TallyError};
 pub use seal::{EncryptionSecret, SealError, open_share, seal_share};
+pub use tally::{Tally, dealing_payload, signed_message};

@@ -1,0 +1,414 @@
+//! The key ceremony over the store: registration, dealings, complaints, reveals and
+//! the joint key. The store holds every signed record; the ceremony's state machine is
+//! urna-crypto's [`dkg::Ceremony`], rebuilt from the records whenever it is needed, so
+//! every replica reaches the same decisions a verifier reaches from the board.
+
+use urna_crypto::dkg::{
+    self, Complaint, Dealing, Disqualification, DkgParameters, RevealedShare, ThresholdPublicKey,
+};
+use urna_store::{
+    CeremonyPhase, CeremonyRecord, JointKey, RecordKind, Store, StoredDealing, TrusteeKeys, Written,
+};
+
+use crate::error::{Invalid, TallyError};
+use crate::tally::{Tally, check_index, dealing_payload};
+
+/// One trustee as the ceremony sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrusteeStatus {
+    /// The trustee's index, 1 to n.
+    pub index: u32,
+    /// Its registered keys, if registered.
+    pub keys: Option<TrusteeKeys>,
+    /// Whether its dealing was accepted.
+    pub dealt: bool,
+    /// Why it was left out of the joint key, if it was.
+    pub disqualification: Option<Disqualification>,
+}
+
+/// The public state of a ceremony.
+#[derive(Clone, Debug)]
+pub struct CeremonyState {
+    /// The round.
+    pub phase: CeremonyPhase,
+    /// k.
+    pub threshold: u32,
+    /// n.
+    pub trustees: Vec<TrusteeStatus>,
+    /// The canonical complaints, in arrival order.
+    pub complaints: Vec<Vec<u8>>,
+    /// The canonical revealed shares, in arrival order.
+    pub reveals: Vec<Vec<u8>>,
+    /// The threshold public key, once done.
+    pub key: Option<ThresholdPublicKey>,
+}
+
+/// One accepted dealing with the share sealed to the requested recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealingView {
+    /// The dealer.
+    pub dealer: u32,
+    /// The canonical dealing.
+    pub dealing: Vec<u8>,
+    /// The share sealed to the requested recipient (none if none was requested).
+    pub sealed: Option<Vec<u8>>,
+}
+
+impl<S: Store> Tally<S> {
+    /// Registers trustee `keys.index`'s keys (the caller checked the admin token);
+    /// returns how many trustees are registered. The dealing round opens when all n
+    /// are.
+    pub async fn register_trustee(
+        &self,
+        election: &str,
+        keys: TrusteeKeys,
+    ) -> Result<u32, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, keys.index)?;
+        ed25519_dalek::VerifyingKey::from_bytes(&keys.signing_key)
+            .map_err(|_| Invalid::PublicKey)?;
+        self.expect_phase(
+            election,
+            CeremonyPhase::Registration,
+            "the registration round",
+        )
+        .await?;
+        match self.store.register_trustee(election, keys).await? {
+            Written::Different => return Err(TallyError::Conflict("trustee registration")),
+            Written::New | Written::Same => {}
+        }
+        let registered =
+            u32::try_from(self.store.trustees(election).await?.len()).unwrap_or(u32::MAX);
+        if registered == params.trustees() {
+            self.store
+                .advance_ceremony(
+                    election,
+                    CeremonyPhase::Registration,
+                    CeremonyPhase::Dealing,
+                )
+                .await?;
+        }
+        Ok(registered)
+    }
+
+    /// Records trustee `index`'s dealing and the shares it sealed (one per trustee, in
+    /// recipient order), signed by the trustee. The complaint round opens when all n
+    /// have dealt.
+    pub async fn submit_dealing(
+        &self,
+        election: &str,
+        index: u32,
+        dealing: Vec<u8>,
+        shares: Vec<(u32, Vec<u8>)>,
+        signature: Vec<u8>,
+    ) -> Result<(), TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, index)?;
+        let payload = dealing_payload(&dealing, &shares);
+        self.authenticate(election, &params, index, "dealing", &payload, &signature)
+            .await?;
+        self.expect_phase(election, CeremonyPhase::Dealing, "the dealing round")
+            .await?;
+        let decoded = Dealing::from_bytes(&dealing).map_err(|_| Invalid::Dealing)?;
+        if decoded.dealer() != index || decoded.verify(&params).is_err() {
+            return Err(Invalid::Dealing.into());
+        }
+        let in_order = shares.len() == params.trustees() as usize
+            && (1u32..)
+                .zip(&shares)
+                .all(|(j, (recipient, _))| j == *recipient);
+        if !in_order {
+            return Err(Invalid::Shares.into());
+        }
+        let record = StoredDealing {
+            dealer: index,
+            dealing,
+            shares: shares.into_iter().map(|(_, sealed)| sealed).collect(),
+            signature,
+        };
+        if self.store.add_dealing(election, record).await? == Written::Different {
+            return Err(TallyError::Conflict("dealing"));
+        }
+        let dealt = self.store.dealings(election).await?.len();
+        if dealt == params.trustees() as usize {
+            self.store
+                .advance_ceremony(election, CeremonyPhase::Dealing, CeremonyPhase::Complaints)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every accepted dealing, with the share sealed to `recipient` (0: none).
+    pub async fn dealings(
+        &self,
+        election: &str,
+        recipient: u32,
+    ) -> Result<Vec<DealingView>, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        if recipient != 0 {
+            check_index(&params, recipient)?;
+        }
+        Ok(self
+            .store
+            .dealings(election)
+            .await?
+            .into_iter()
+            .map(|d| DealingView {
+                dealer: d.dealer,
+                sealed: recipient
+                    .checked_sub(1)
+                    .and_then(|j| d.shares.get(j as usize).cloned()),
+                dealing: d.dealing,
+            })
+            .collect())
+    }
+
+    /// Records trustee `index`'s signed complaint about a dealer's share.
+    pub async fn submit_complaint(
+        &self,
+        election: &str,
+        index: u32,
+        complaint: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Result<(), TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, index)?;
+        self.authenticate(
+            election,
+            &params,
+            index,
+            "complaint",
+            &complaint,
+            &signature,
+        )
+        .await?;
+        self.expect_phase(election, CeremonyPhase::Complaints, "the complaint round")
+            .await?;
+        let decoded = Complaint::from_bytes(&complaint).map_err(|_| Invalid::Complaint)?;
+        let dealt = self
+            .store
+            .dealings(election)
+            .await?
+            .iter()
+            .any(|d| d.dealer == decoded.dealer());
+        if decoded.accuser() != index || decoded.dealer() == index || !dealt {
+            return Err(Invalid::Complaint.into());
+        }
+        let record = CeremonyRecord {
+            kind: RecordKind::Complaint,
+            key: complaint.clone(),
+            trustee: index,
+            record: complaint,
+            signature,
+        };
+        match self.store.add_ceremony_record(election, record).await? {
+            Written::Different => Err(TallyError::Conflict("complaint")),
+            Written::New | Written::Same => Ok(()),
+        }
+    }
+
+    /// Records dealer `index`'s signed answer to a complaint; the joint key is fixed
+    /// as soon as every complaint is answered.
+    pub async fn submit_reveal(
+        &self,
+        election: &str,
+        index: u32,
+        revealed: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Result<(), TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, index)?;
+        self.authenticate(election, &params, index, "reveal", &revealed, &signature)
+            .await?;
+        self.expect_phase(election, CeremonyPhase::Reveals, "the reveal round")
+            .await?;
+        let decoded = RevealedShare::from_bytes(&revealed).map_err(|_| Invalid::Reveal)?;
+        let complaint = Complaint::new(decoded.recipient(), decoded.dealer()).to_bytes();
+        let complaints = self
+            .store
+            .ceremony_records(election, RecordKind::Complaint)
+            .await?;
+        if decoded.dealer() != index || !complaints.iter().any(|c| c.record == complaint) {
+            return Err(Invalid::Reveal.into());
+        }
+        let record = CeremonyRecord {
+            kind: RecordKind::Reveal,
+            key: complaint.to_vec(),
+            trustee: index,
+            record: revealed,
+            signature,
+        };
+        if self.store.add_ceremony_record(election, record).await? == Written::Different {
+            return Err(TallyError::Conflict("revealed share"));
+        }
+        let answered = self
+            .store
+            .ceremony_records(election, RecordKind::Reveal)
+            .await?
+            .len();
+        if answered == complaints.len() {
+            self.finish(election, &params).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the current round (the admin's decision, or its deadline): whoever has
+    /// not dealt by the end of the dealing round is disqualified, a complaint round
+    /// without complaints and a reveal round end in the joint key. Returns the new
+    /// round.
+    pub async fn close_round(&self, election: &str) -> Result<CeremonyPhase, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        let phase = self.store.ceremony_phase(election).await?;
+        let next = match phase {
+            CeremonyPhase::Dealing => CeremonyPhase::Complaints,
+            CeremonyPhase::Complaints => CeremonyPhase::Reveals,
+            CeremonyPhase::Reveals => return self.finish(election, &params).await,
+            CeremonyPhase::Registration | CeremonyPhase::Done | CeremonyPhase::Failed => {
+                return Err(TallyError::WrongPhase(
+                    "a dealing, complaint or reveal round",
+                ));
+            }
+        };
+        self.store.advance_ceremony(election, phase, next).await?;
+        let complaints = self
+            .store
+            .ceremony_records(election, RecordKind::Complaint)
+            .await?;
+        if next == CeremonyPhase::Reveals && complaints.is_empty() {
+            return self.finish(election, &params).await;
+        }
+        Ok(next)
+    }
+
+    /// The public state of the ceremony.
+    pub async fn ceremony_state(&self, election: &str) -> Result<CeremonyState, TallyError> {
+        let (params, config) = self.parameters(election).await?;
+        let phase = self.store.ceremony_phase(election).await?;
+        let registered = self.store.trustees(election).await?;
+        let dealings = self.store.dealings(election).await?;
+        let complaints = self.records(election, RecordKind::Complaint).await?;
+        let reveals = self.records(election, RecordKind::Reveal).await?;
+        let ceremony = rebuild(params, phase, &dealings, &complaints, &reveals);
+        let trustees = (1..=config.trustees)
+            .map(|index| TrusteeStatus {
+                index,
+                keys: registered.iter().find(|t| t.index == index).cloned(),
+                dealt: dealings.iter().any(|d| d.dealer == index),
+                disqualification: ceremony.disqualified().get(&index).copied(),
+            })
+            .collect();
+        Ok(CeremonyState {
+            phase,
+            threshold: config.threshold,
+            trustees,
+            complaints,
+            reveals,
+            key: ceremony.key().cloned(),
+        })
+    }
+
+    /// Fails unless the ceremony is in `phase`.
+    async fn expect_phase(
+        &self,
+        election: &str,
+        phase: CeremonyPhase,
+        needed: &'static str,
+    ) -> Result<(), TallyError> {
+        if self.store.ceremony_phase(election).await? == phase {
+            Ok(())
+        } else {
+            Err(TallyError::WrongPhase(needed))
+        }
+    }
+
+    /// The canonical records of one kind, in arrival order.
+    async fn records(&self, election: &str, kind: RecordKind) -> Result<Vec<Vec<u8>>, TallyError> {
+        Ok(self
+            .store
+            .ceremony_records(election, kind)
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect())
+    }
+
+    /// Ends the reveal round: replays every record, and records the joint key (Done)
+    /// or the failure (fewer than k dealers qualified).
+    async fn finish(
+        &self,
+        election: &str,
+        params: &DkgParameters,
+    ) -> Result<CeremonyPhase, TallyError> {
+        let dealings = self.store.dealings(election).await?;
+        let complaints = self.records(election, RecordKind::Complaint).await?;
+        let reveals = self.records(election, RecordKind::Reveal).await?;
+        let ceremony = rebuild(
+            *params,
+            CeremonyPhase::Done,
+            &dealings,
+            &complaints,
+            &reveals,
+        );
+        let Some(key) = ceremony.key() else {
+            self.store
+                .advance_ceremony(election, CeremonyPhase::Reveals, CeremonyPhase::Failed)
+                .await?;
+            return Ok(CeremonyPhase::Failed);
+        };
+        let joint = JointKey {
+            key: key.public_key().element().to_bytes(),
+            ceremony: key.to_bytes(),
+        };
+        match self.store.set_joint_key(election, joint).await {
+            Ok(()) => {}
+            Err(urna_store::Error::Conflict(_)) => {
+                return Err(TallyError::Conflict("joint key"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.store
+            .advance_ceremony(election, CeremonyPhase::Reveals, CeremonyPhase::Done)
+            .await?;
+        Ok(CeremonyPhase::Done)
+    }
+}
+
+/// The ceremony's state machine with the stored records replayed as far as `phase`.
+/// Stored dealings were checked on arrival; a record the machine refuses now is
+/// skipped, as [`dkg::Ceremony::replay`] does.
+fn rebuild(
+    params: DkgParameters,
+    phase: CeremonyPhase,
+    dealings: &[StoredDealing],
+    complaints: &[Vec<u8>],
+    reveals: &[Vec<u8>],
+) -> dkg::Ceremony {
+    let mut ceremony = dkg::Ceremony::new(params);
+    for dealing in dealings {
+        if let Ok(d) = Dealing::from_bytes(&dealing.dealing) {
+            let _refused = ceremony.add_dealing(d);
+        }
+    }
+    if matches!(phase, CeremonyPhase::Registration | CeremonyPhase::Dealing)
+        || ceremony.close_dealings().is_err()
+    {
+        return ceremony;
+    }
+    for complaint in complaints {
+        if let Ok(c) = Complaint::from_bytes(complaint) {
+            let _refused = ceremony.add_complaint(c);
+        }
+    }
+    if phase == CeremonyPhase::Complaints || ceremony.close_complaints().is_err() {
+        return ceremony;
+    }
+    for revealed in reveals {
+        if let Ok(r) = RevealedShare::from_bytes(revealed) {
+            let _refused = ceremony.add_reveal(r);
+        }
+    }
+    if phase != CeremonyPhase::Reveals {
+        let _failed = ceremony.finish();
+    }
+    ceremony
+}

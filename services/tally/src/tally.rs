@@ -1,0 +1,120 @@
+//! The tally tier's domain: [`Tally`] over a store. The key ceremony's operations are
+//! in `ceremony.rs`; this file holds what they share.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use urna_crypto::dkg::DkgParameters;
+use urna_store::{Store, TallyConfig, TrusteeKeys};
+
+use crate::error::{Invalid, TallyError};
+
+/// The domain tag prefix of every trustee signature.
+const SIGNATURE_TAG: &str = "urna/v1/trustee/";
+
+/// The tally tier over a store: every method is safe to call from many tasks and
+/// replicas at once, because every record is write-once in the store.
+#[derive(Clone, Debug)]
+pub struct Tally<S> {
+    pub(crate) store: S,
+}
+
+impl<S: Store> Tally<S> {
+    /// The tally tier over `store`.
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The election's fingerprint and its ceremony's parameters (recording the
+    /// default 2-of-3 configuration if none is recorded yet).
+    pub(crate) async fn parameters(
+        &self,
+        election: &str,
+    ) -> Result<(DkgParameters, TallyConfig), TallyError> {
+        let record = self
+            .store
+            .election(election)
+            .await?
+            .ok_or(TallyError::UnknownElection)?;
+        let config = match self.store.tally_config(election).await? {
+            Some(config) => config,
+            None => {
+                self.store
+                    .init_tally_config(election, TallyConfig::default())
+                    .await?
+            }
+        };
+        let params = DkgParameters::new(record.fingerprint, config.threshold, config.trustees)
+            .map_err(|_| TallyError::WrongPhase("a valid trustee count and threshold"))?;
+        Ok((params, config))
+    }
+
+    /// The registered trustee `index`, whose signature over `payload` (for `what`)
+    /// must verify.
+    pub(crate) async fn authenticate(
+        &self,
+        election: &str,
+        params: &DkgParameters,
+        index: u32,
+        what: &str,
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<TrusteeKeys, TallyError> {
+        let trustee = self
+            .store
+            .trustees(election)
+            .await?
+            .into_iter()
+            .find(|t| t.index == index)
+            .ok_or(TallyError::Unauthenticated)?;
+        let key = VerifyingKey::from_bytes(&trustee.signing_key)
+            .map_err(|_| TallyError::Unauthenticated)?;
+        let signature: [u8; 64] = signature
+            .try_into()
+            .map_err(|_| TallyError::Unauthenticated)?;
+        let message = signed_message(params.election(), index, what, payload);
+        key.verify_strict(&message, &Signature::from_bytes(&signature))
+            .map_err(|_| TallyError::Unauthenticated)?;
+        Ok(trustee)
+    }
+}
+
+/// The bytes a trustee signs (tally.proto's header): `lp("urna/v1/trustee/" ‖ what)
+/// ‖ lp(election fingerprint) ‖ lp(u32be(index)) ‖ lp(payload)`.
+#[must_use]
+pub fn signed_message(election: &[u8; 32], index: u32, what: &str, payload: &[u8]) -> Vec<u8> {
+    let tag = [SIGNATURE_TAG.as_bytes(), what.as_bytes()].concat();
+    let mut out = Vec::with_capacity(payload.len() + 96);
+    for field in [&tag[..], &election[..], &index.to_be_bytes(), payload] {
+        push_lp(&mut out, field);
+    }
+    out
+}
+
+/// Appends `lp(field)`: the field's length as u32be, then the field.
+pub fn push_lp(out: &mut Vec<u8>, field: &[u8]) {
+    // A field longer than 4 GiB never reaches here: gRPC messages are far smaller.
+    let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(field);
+}
+
+/// The payload a dealer signs: `lp(dealing)` then `lp(u32be(j)) ‖ lp(ciphertext)` for
+/// each sealed share in order.
+#[must_use]
+pub fn dealing_payload(dealing: &[u8], shares: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    push_lp(&mut out, dealing);
+    for (recipient, sealed) in shares {
+        push_lp(&mut out, &recipient.to_be_bytes());
+        push_lp(&mut out, sealed);
+    }
+    out
+}
+
+/// Checks a trustee index against the ceremony's parameters.
+pub(crate) fn check_index(params: &DkgParameters, index: u32) -> Result<(), Invalid> {
+    if params.contains(index) {
+        Ok(())
+    } else {
+        Err(Invalid::TrusteeIndex)
+    }
+}

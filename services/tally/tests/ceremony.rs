@@ -1,0 +1,445 @@
+//! The key ceremony over a real SQLite store, with in-process trustees that hold their
+//! secrets in test code and use urna-crypto and the seal module as the `urna trustee`
+//! CLI will.
+
+use curve25519_dalek::RistrettoPoint;
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::scalar::Scalar;
+use ed25519_dalek::{Signer as _, SigningKey};
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use urna_crypto::dkg::{
+    self, Complaint, Dealer, Dealing, Disqualification, DkgParameters, RevealedShare, SecretShare,
+};
+use urna_crypto::threshold::{self, PartialDecryption};
+use urna_crypto::{Context, EncryptionKey};
+use urna_election::Revoting;
+use urna_store::conformance::election_in;
+use urna_store::{CeremonyPhase, ElectionState, ElectionStore, KeyStore, SqliteStore, TrusteeKeys};
+use urna_tally::{
+    EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share, seal_share,
+    signed_message,
+};
+
+const ELECTION: &str = "club";
+
+/// A trustee's secrets, as its own process would keep them.
+struct Trustee {
+    signing: SigningKey,
+    encryption: EncryptionSecret,
+    dealer: Dealer,
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    tally: Tally<SqliteStore>,
+    store: SqliteStore,
+    params: DkgParameters,
+    trustees: Vec<Trustee>,
+    rng: ChaCha20Rng,
+}
+
+impl Fixture {
+    async fn new(seed: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        election_in(&store, ELECTION, Revoting::Once, ElectionState::Draft)
+            .await
+            .unwrap();
+        let fingerprint = store.election(ELECTION).await.unwrap().unwrap().fingerprint;
+        let params = DkgParameters::new(fingerprint, 2, 3).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let trustees = (1..=3)
+            .map(|index| {
+                let mut seed = [0u8; 32];
+                rand::Rng::fill_bytes(&mut rng, &mut seed);
+                Trustee {
+                    signing: SigningKey::from_bytes(&seed),
+                    encryption: EncryptionSecret::generate(&mut rng),
+                    dealer: Dealer::new(&params, index, &mut rng).unwrap(),
+                }
+            })
+            .collect();
+        Self {
+            _dir: dir,
+            tally: Tally::new(store.clone()),
+            store,
+            params,
+            trustees,
+            rng,
+        }
+    }
+
+    fn keys(&self, index: u32) -> TrusteeKeys {
+        let t = &self.trustees[index as usize - 1];
+        TrusteeKeys {
+            index,
+            name: format!("trustee {index}"),
+            signing_key: t.signing.verifying_key().to_bytes(),
+            encryption_key: t.encryption.public_key(),
+        }
+    }
+
+    fn sign(&self, index: u32, what: &str, payload: &[u8]) -> Vec<u8> {
+        let message = signed_message(self.params.election(), index, what, payload);
+        self.trustees[index as usize - 1]
+            .signing
+            .sign(&message)
+            .to_bytes()
+            .to_vec()
+    }
+
+    async fn register_all(&self) {
+        for index in 1..=3 {
+            let registered = self
+                .tally
+                .register_trustee(ELECTION, self.keys(index))
+                .await
+                .unwrap();
+            assert_eq!(registered, index);
+        }
+    }
+
+    /// Dealer `index`'s dealing and sealed shares; `cheat_on` gets a wrong share.
+    fn dealing(&mut self, index: u32, cheat_on: Option<u32>) -> (Vec<u8>, Vec<(u32, Vec<u8>)>) {
+        let recipients: Vec<[u8; 32]> = self
+            .trustees
+            .iter()
+            .map(|t| t.encryption.public_key())
+            .collect();
+        let dealer = &self.trustees[index as usize - 1].dealer;
+        let shares = (1u32..)
+            .zip(&recipients)
+            .map(|(j, key)| {
+                let mut share = dealer.share_for(j).unwrap();
+                if cheat_on == Some(j) {
+                    let mut bytes = *share.to_bytes();
+                    bytes[8..].copy_from_slice(Scalar::ONE.as_bytes());
+                    share = SecretShare::from_bytes(&bytes).unwrap();
+                }
+                let sealed =
+                    seal_share(&mut self.rng, key, self.params.election(), &share).unwrap();
+                (j, sealed)
+            })
+            .collect();
+        (dealer.dealing().to_bytes(), shares)
+    }
+
+    async fn deal(&mut self, index: u32, cheat_on: Option<u32>) {
+        let (dealing, shares) = self.dealing(index, cheat_on);
+        let signature = self.sign(index, "dealing", &dealing_payload(&dealing, &shares));
+        self.tally
+            .submit_dealing(ELECTION, index, dealing, shares, signature)
+            .await
+            .unwrap();
+    }
+
+    /// What trustee `index` received, opened; and its complaints about bad shares.
+    async fn receive(&self, index: u32) -> (Vec<SecretShare>, Vec<Complaint>) {
+        let views = self.tally.dealings(ELECTION, index).await.unwrap();
+        let trustee = &self.trustees[index as usize - 1];
+        let shares: Vec<SecretShare> = views
+            .iter()
+            .map(|v| {
+                open_share(
+                    &trustee.encryption,
+                    self.params.election(),
+                    v.dealer,
+                    index,
+                    v.sealed.as_ref().unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let mut record = dkg::Ceremony::new(self.params);
+        for v in &views {
+            record
+                .add_dealing(Dealing::from_bytes(&v.dealing).unwrap())
+                .unwrap();
+        }
+        record.close_dealings().unwrap();
+        let complaints = record.complaints_for(index, &shares);
+        (shares, complaints)
+    }
+
+    async fn complain(&self, complaint: &Complaint) {
+        let bytes = complaint.to_bytes().to_vec();
+        let signature = self.sign(complaint.accuser(), "complaint", &bytes);
+        self.tally
+            .submit_complaint(ELECTION, complaint.accuser(), bytes, signature)
+            .await
+            .unwrap();
+    }
+
+    /// Closes rounds, expecting each to lead to the next of `phases`.
+    async fn close_rounds(&self, phases: &[CeremonyPhase]) {
+        for phase in phases {
+            assert_eq!(self.tally.close_round(ELECTION).await.unwrap(), *phase);
+        }
+    }
+
+    /// Why trustee `index` was left out, if it was.
+    async fn disqualification(&self, index: usize) -> Option<Disqualification> {
+        let state = self.tally.ceremony_state(ELECTION).await.unwrap();
+        state.trustees[index - 1].disqualification
+    }
+
+    /// The joint key works: trustees `present` decrypt a message under it.
+    async fn decrypts_with(&mut self, present: &[(u32, &[SecretShare])]) {
+        let state = self.tally.ceremony_state(ELECTION).await.unwrap();
+        let key = state.key.clone().unwrap();
+        let joint = self.store.joint_key(ELECTION).await.unwrap().unwrap();
+        assert_eq!(joint.key, key.public_key().element().to_bytes());
+        assert_eq!(joint.ceremony, key.to_bytes());
+        let complaints: Vec<Complaint> = state
+            .complaints
+            .iter()
+            .map(|c| Complaint::from_bytes(c).unwrap())
+            .collect();
+        let reveals: Vec<RevealedShare> = state
+            .reveals
+            .iter()
+            .map(|r| RevealedShare::from_bytes(r).unwrap())
+            .collect();
+        let dealings: Vec<Dealing> = self
+            .tally
+            .dealings(ELECTION, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| Dealing::from_bytes(&v.dealing).unwrap())
+            .collect();
+        let replayed =
+            dkg::Ceremony::replay(self.params, &dealings, &complaints, &reveals).unwrap();
+        assert_eq!(replayed.key().unwrap().to_bytes(), key.to_bytes());
+        let (ciphertext, _) = EncryptionKey::new(key.public_key()).encrypt(5, &mut self.rng);
+        let ciphertexts = [ciphertext];
+        let context = Context::new("tally")
+            .with(self.params.election())
+            .with(b"chair");
+        let verified: Vec<_> = present
+            .iter()
+            .map(|(index, shares)| {
+                let share = replayed.key_share(*index, shares).unwrap();
+                PartialDecryption::create(&share, &ciphertexts, &context, &mut self.rng)
+                    .unwrap()
+                    .verify(&key, &ciphertexts, &context)
+                    .unwrap()
+            })
+            .collect();
+        let points = threshold::combine(&key, &ciphertexts, &context, &verified).unwrap();
+        let expected: RistrettoPoint = RISTRETTO_BASEPOINT_POINT * Scalar::from(5u64);
+        assert_eq!(*points[0].point(), expected);
+    }
+}
+
+#[tokio::test]
+async fn an_honest_two_of_three_ceremony_fixes_a_joint_key_any_two_can_use() {
+    let mut f = Fixture::new(1).await;
+    assert!(matches!(
+        f.tally
+            .submit_dealing(ELECTION, 1, vec![], vec![], vec![0; 64])
+            .await,
+        Err(TallyError::Unauthenticated)
+    ));
+    f.register_all().await;
+    assert_eq!(
+        f.tally.ceremony_state(ELECTION).await.unwrap().phase,
+        CeremonyPhase::Dealing
+    );
+    for index in 1..=3 {
+        f.deal(index, None).await;
+    }
+    assert_eq!(
+        f.tally.ceremony_state(ELECTION).await.unwrap().phase,
+        CeremonyPhase::Complaints
+    );
+    let mut received = Vec::new();
+    for index in 1..=3 {
+        let (shares, complaints) = f.receive(index).await;
+        assert!(complaints.is_empty());
+        received.push((index, shares));
+    }
+    assert_eq!(
+        f.tally.close_round(ELECTION).await.unwrap(),
+        CeremonyPhase::Done
+    );
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert!(
+        state
+            .trustees
+            .iter()
+            .all(|t| t.dealt && t.disqualification.is_none())
+    );
+    let share = |i: usize| (received[i].0, &received[i].1[..]);
+    f.decrypts_with(&[share(0), share(2)]).await;
+    f.decrypts_with(&[share(1), share(2)]).await;
+}
+
+#[tokio::test]
+async fn a_dealer_with_a_bad_share_is_named_by_the_complaint_and_left_out() {
+    let mut f = Fixture::new(2).await;
+    f.register_all().await;
+    f.deal(1, None).await;
+    f.deal(2, None).await;
+    f.deal(3, Some(1)).await;
+    let (shares_1, complaints) = f.receive(1).await;
+    assert_eq!(complaints, vec![Complaint::new(1, 3)]);
+    f.complain(&complaints[0]).await;
+    let (shares_2, none) = f.receive(2).await;
+    assert!(none.is_empty());
+    // Dealer 3 never answers; the admin closes the complaint and reveal rounds.
+    f.close_rounds(&[CeremonyPhase::Reveals, CeremonyPhase::Done])
+        .await;
+    assert_eq!(
+        f.disqualification(3).await,
+        Some(Disqualification::UnansweredComplaint { accuser: 1 })
+    );
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert!(
+        state.trustees[..2]
+            .iter()
+            .all(|t| t.disqualification.is_none())
+    );
+    assert_eq!(
+        state.complaints,
+        vec![Complaint::new(1, 3).to_bytes().to_vec()]
+    );
+    f.decrypts_with(&[(1, &shares_1), (2, &shares_2)]).await;
+}
+
+#[tokio::test]
+async fn an_answered_complaint_keeps_the_dealer_and_fixes_the_key_at_once() {
+    let mut f = Fixture::new(3).await;
+    f.register_all().await;
+    f.deal(1, None).await;
+    f.deal(2, Some(3)).await;
+    f.deal(3, None).await;
+    let (_, complaints) = f.receive(3).await;
+    assert_eq!(complaints, vec![Complaint::new(3, 2)]);
+    f.complain(&complaints[0]).await;
+    f.tally.close_round(ELECTION).await.unwrap();
+    let revealed = f.trustees[1]
+        .dealer
+        .reveal(&complaints[0])
+        .unwrap()
+        .to_bytes();
+    let signature = f.sign(2, "reveal", &revealed);
+    // A reveal signed by another trustee is refused.
+    assert!(matches!(
+        f.tally
+            .submit_reveal(ELECTION, 1, revealed.clone(), signature.clone())
+            .await,
+        Err(TallyError::Unauthenticated)
+    ));
+    f.tally
+        .submit_reveal(ELECTION, 2, revealed, signature)
+        .await
+        .unwrap();
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Done);
+    assert!(state.trustees.iter().all(|t| t.disqualification.is_none()));
+    assert_eq!(state.reveals.len(), 1);
+}
+
+#[tokio::test]
+async fn registrations_and_dealings_are_write_once_and_checked() {
+    let mut f = Fixture::new(4).await;
+    let mut wrong = f.keys(1);
+    wrong.index = 4;
+    assert!(matches!(
+        f.tally.register_trustee(ELECTION, wrong).await,
+        Err(TallyError::Invalid(Invalid::TrusteeIndex))
+    ));
+    f.tally.register_trustee(ELECTION, f.keys(1)).await.unwrap();
+    assert_eq!(
+        f.tally.register_trustee(ELECTION, f.keys(1)).await.unwrap(),
+        1
+    );
+    let mut other = f.keys(1);
+    other.encryption_key = [9; 32];
+    assert!(matches!(
+        f.tally.register_trustee(ELECTION, other).await,
+        Err(TallyError::Conflict(_))
+    ));
+    // Dealing before every trustee is registered is refused.
+    let (dealing, shares) = f.dealing(1, None);
+    let signature = f.sign(1, "dealing", &dealing_payload(&dealing, &shares));
+    assert!(matches!(
+        f.tally
+            .submit_dealing(
+                ELECTION,
+                1,
+                dealing.clone(),
+                shares.clone(),
+                signature.clone()
+            )
+            .await,
+        Err(TallyError::WrongPhase(_))
+    ));
+    f.tally.register_trustee(ELECTION, f.keys(2)).await.unwrap();
+    f.tally.register_trustee(ELECTION, f.keys(3)).await.unwrap();
+    // A share swapped after signing breaks the signature.
+    let mut swapped = shares.clone();
+    swapped.swap(0, 1);
+    assert!(matches!(
+        f.tally
+            .submit_dealing(
+                ELECTION,
+                1,
+                dealing.clone(),
+                swapped.clone(),
+                signature.clone()
+            )
+            .await,
+        Err(TallyError::Unauthenticated)
+    ));
+    // Shares out of recipient order are refused even when signed.
+    let signed_swapped = f.sign(1, "dealing", &dealing_payload(&dealing, &swapped));
+    assert!(matches!(
+        f.tally
+            .submit_dealing(ELECTION, 1, dealing.clone(), swapped, signed_swapped)
+            .await,
+        Err(TallyError::Invalid(Invalid::Shares))
+    ));
+    // Dealer 2's dealing in dealer 1's name is refused.
+    let (dealing_2, shares_2) = f.dealing(2, None);
+    let signed_2 = f.sign(1, "dealing", &dealing_payload(&dealing_2, &shares_2));
+    assert!(matches!(
+        f.tally
+            .submit_dealing(ELECTION, 1, dealing_2, shares_2, signed_2)
+            .await,
+        Err(TallyError::Invalid(Invalid::Dealing))
+    ));
+    f.tally
+        .submit_dealing(
+            ELECTION,
+            1,
+            dealing.clone(),
+            shares.clone(),
+            signature.clone(),
+        )
+        .await
+        .unwrap();
+    f.tally
+        .submit_dealing(ELECTION, 1, dealing, shares, signature)
+        .await
+        .unwrap();
+    let (again, resealed) = f.dealing(1, None);
+    let resigned = f.sign(1, "dealing", &dealing_payload(&again, &resealed));
+    assert!(matches!(
+        f.tally
+            .submit_dealing(ELECTION, 1, again, resealed, resigned)
+            .await,
+        Err(TallyError::Conflict(_))
+    ));
+    // Trustee 3 never deals: closing the round leaves it out, and 2 of 3 still
+    // suffice.
+    f.deal(2, None).await;
+    f.close_rounds(&[CeremonyPhase::Complaints, CeremonyPhase::Done])
+        .await;
+    assert_eq!(
+        f.disqualification(3).await,
+        Some(Disqualification::NoDealing)
+    );
+}
