@@ -414,6 +414,9 @@ fn a_new_ballot_after_polls_closed_is_caught() {
     let report = election.verify(&entries);
     assert_caught(&report, Check::AfterClose, CLOSED + 1);
     assert_eq!(report.failures().len(), 1, "{report}");
+    // It is on the board, and never counted.
+    assert_eq!(report.ballots(), VOTERS as u64 + 1);
+    assert_eq!(report.counted(), VOTERS as u64);
 }
 
 #[test]
@@ -571,4 +574,18 @@ fn hash_tiles_of_every_level_are_checked_and_a_changed_one_is_named() {
     });
     assert_caught(&report, Check::HashTiles, 0);
     assert_eq!(report.failures().len(), 1, "{report}");
+}
+
+#[test]
+fn a_board_key_named_for_another_election_is_refused() {
+    let election = once();
+    let mut entries = election.entries.clone();
+    Election::rewrite(&mut entries, 1, None, |body| {
+        let mut keys = ElectionKeys::decode(body).unwrap();
+        let other = NoteSigner::from_seed("urna.test/other", &BOARD_SEED).unwrap();
+        keys.board_key = other.verifier().to_string();
+        *body = keys.encode();
+    });
+    let report = election.verify(&entries);
+    assert_caught(&report, Check::ElectionKeys, 1);
 }

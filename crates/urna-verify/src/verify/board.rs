@@ -16,9 +16,11 @@ use crate::report::{Check, Report, Warning};
 const MAX_STYLE_LEN: usize = 64;
 
 /// What one credential (by nullifier) has on the board: the tracking codes of its
-/// cast and spoiled ballots.
+/// cast and spoiled ballots, and whether one of its ballots counts.
 #[derive(Default)]
 struct Credential {
+    /// Whether a ballot of this credential was cast before polls closed.
+    counted: bool,
     cast: Vec<[u8; 32]>,
     spoiled: Vec<[u8; 32]>,
 }
@@ -61,7 +63,12 @@ impl<'a> Board<'a> {
         match index {
             0 => self.election = genesis::manifest(self.yaml, &entry, report),
             1 => {
-                self.keys = genesis::keys(&entry, self.options.board_key.as_ref(), report);
+                self.keys = genesis::keys(
+                    &entry,
+                    self.election.as_ref().map(|e| e.id.as_str()),
+                    self.options.board_key.as_ref(),
+                    report,
+                );
                 self.encryption = self.keys.as_ref().map(|k| EncryptionKey::new(k.joint));
             }
             _ => {}
@@ -105,11 +112,7 @@ impl<'a> Board<'a> {
                 detail: (*what).to_owned(),
             });
         }
-        report.counted = self
-            .credentials
-            .values()
-            .filter(|c| !c.cast.is_empty())
-            .count() as u64;
+        report.counted = self.credentials.values().filter(|c| c.counted).count() as u64;
         self.options
             .board_key
             .clone()
@@ -218,6 +221,7 @@ impl<'a> Board<'a> {
             .election
             .as_ref()
             .is_some_and(|e| e.revoting == Revoting::Once);
+        let open = self.closed.is_none();
         let (code, credential) = self.credential(&ballot);
         report.record(
             Check::DuplicateBallot,
@@ -239,6 +243,7 @@ impl<'a> Board<'a> {
             "a second ballot of one credential under `once`",
         );
         credential.cast.push(code);
+        credential.counted |= open;
         self.pending.push((index, ballot));
         if self.pending.len() >= self.options.batch_size {
             self.flush(report);

@@ -69,9 +69,11 @@ pub(super) fn manifest(yaml: &str, entry: &Entry, report: &mut Report) -> Option
     })
 }
 
-/// Decodes the election keys record of entry 1 and checks each key.
+/// Decodes the election keys record of entry 1 and checks each key; the board key
+/// must be named for election `election` (if the manifest was read).
 pub(super) fn keys(
     entry: &Entry,
+    election: Option<&str>,
     pinned: Option<&NoteVerifier>,
     report: &mut Report,
 ) -> Option<Keys> {
@@ -96,6 +98,12 @@ pub(super) fn keys(
         Ok(board) => board,
         Err(e) => return bad(format!("board key: {e}")),
     };
+    // The key is named by the board's origin, `<host>/<election id>`.
+    if election.is_some_and(|id| !board.name().ends_with(&format!("/{id}"))) {
+        return bad(format!(
+            "the board key {board} is not named for this election"
+        ));
+    }
     if pinned.is_some_and(|pinned| *pinned != board) {
         return bad(format!(
             "the board key on the board ({board}) is not the pinned one"
