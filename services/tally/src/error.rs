@@ -24,6 +24,9 @@ pub enum TallyError {
     /// The storage failed.
     #[error("storage")]
     Store(#[source] urna_store::Error),
+    /// The election's board failed or is busy.
+    #[error("board")]
+    Board(#[source] urna_service::Error),
 }
 
 /// What was malformed.

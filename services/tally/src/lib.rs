@@ -7,6 +7,7 @@
 
 pub mod ceremony;
 pub mod error;
+pub mod publish;
 pub mod seal;
 pub mod tally;
 

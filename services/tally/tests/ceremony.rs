@@ -8,14 +8,19 @@ use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
+use urna_board::{Entry, EntryKind, SequencerConfig};
 use urna_crypto::dkg::{
     self, Complaint, Dealer, Dealing, Disqualification, DkgParameters, RevealedShare, SecretShare,
 };
 use urna_crypto::threshold::{self, PartialDecryption};
-use urna_crypto::{Context, EncryptionKey};
+use urna_crypto::{BlindSigningKey, Context, EncryptionKey};
 use urna_election::Revoting;
+use urna_service::Boards;
 use urna_store::conformance::election_in;
-use urna_store::{CeremonyPhase, ElectionState, ElectionStore, KeyStore, SqliteStore, TrusteeKeys};
+use urna_store::{
+    CeremonyPhase, ElectionSecrets, ElectionState, ElectionStore, KeyStore, SqliteStore,
+    TrusteeKeys,
+};
 use urna_tally::{
     EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share, seal_share,
     signed_message,
@@ -184,6 +189,50 @@ impl Fixture {
         state.trustees[index - 1].disqualification
     }
 
+    /// Once the election leaves Draft, the ceremony's record follows the genesis
+    /// entries on the board, once however often it is published.
+    async fn publishes_after_genesis(&mut self) {
+        assert!(matches!(
+            self.tally.publish_ceremony(&self.boards(), ELECTION).await,
+            Err(TallyError::Board(_))
+        ));
+        let auth = BlindSigningKey::generate(2048, &mut self.rng).unwrap();
+        let secrets = ElectionSecrets::new(auth.to_der().unwrap().to_vec(), [1; 32], [2; 32]);
+        self.store.init_secrets(ELECTION, secrets).await.unwrap();
+        self.store
+            .transition(ELECTION, ElectionState::Draft, ElectionState::Test)
+            .await
+            .unwrap();
+        let boards = self.boards();
+        let bodies = self.tally.ceremony_bodies(ELECTION).await.unwrap();
+        // 3 trustees, 3 dealings, the key.
+        assert_eq!(bodies.len(), 7);
+        let indices = self
+            .tally
+            .publish_ceremony(&boards, ELECTION)
+            .await
+            .unwrap();
+        assert_eq!(indices, (2..9).collect::<Vec<u64>>());
+        let again = self
+            .tally
+            .publish_ceremony(&boards, ELECTION)
+            .await
+            .unwrap();
+        assert_eq!(again, indices);
+        let board = boards.get(ELECTION).await.unwrap();
+        let entries = board.entries(2, 9).await.unwrap();
+        for (bytes, body) in entries.iter().zip(&bodies) {
+            let entry = Entry::decode(bytes).unwrap();
+            assert_eq!(entry.kind(), EntryKind::KeyCeremony);
+            assert_eq!(entry.body(), &body[..]);
+        }
+        boards.shutdown().await;
+    }
+
+    fn boards(&self) -> Boards<SqliteStore> {
+        Boards::new(self.store.clone(), "urna.test", SequencerConfig::default())
+    }
+
     /// The joint key works: trustees `present` decrypt a message under it.
     async fn decrypts_with(&mut self, present: &[(u32, &[SecretShare])]) {
         let state = self.tally.ceremony_state(ELECTION).await.unwrap();
@@ -274,6 +323,7 @@ async fn an_honest_two_of_three_ceremony_fixes_a_joint_key_any_two_can_use() {
     let share = |i: usize| (received[i].0, &received[i].1[..]);
     f.decrypts_with(&[share(0), share(2)]).await;
     f.decrypts_with(&[share(1), share(2)]).await;
+    f.publishes_after_genesis().await;
 }
 
 #[tokio::test]
