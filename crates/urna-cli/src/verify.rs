@@ -1,22 +1,32 @@
-//! `urna verify DIR`: checks an exported election board from public data alone.
+//! `urna verify DIR|URL`: checks an election board from public data alone, from an
+//! export directory or the public HTTP API.
+
+mod http;
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use urna_board::NoteVerifier;
-use urna_verify::{DirSource, Options};
+use urna_verify::{DirSource, Options, Source};
 
 /// `urna verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The board export (`urna board export`).
-    dir: PathBuf,
+    /// The board: an export directory (`urna board export`) or the public API's board
+    /// URL (`https://<host>/api/v1/elections/<id>/board/`).
+    board: String,
     /// The board's verifier key, obtained out of band
     /// (`<origin>+<key id>+<base64 key>`). Without it, the key published on the board
     /// is used and printed, to be compared with one obtained elsewhere.
     #[arg(long)]
     board_key: Option<String>,
+    /// For a URL: the manifest document (YAML) the election was created from.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// For an https URL: the CA certificates (PEM) to trust.
+    #[arg(long)]
+    ca: Option<PathBuf>,
 }
 
 /// Runs `urna verify`; fails (exit code 1) unless every check holds.
@@ -31,6 +41,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         board_key,
         ..Options::default()
     };
+    let source: Box<dyn Source> =
+        if args.board.starts_with("https://") || args.board.starts_with("http://") {
+            let manifest = args
+                .manifest
+                .as_deref()
+                .context("a board URL needs --manifest")?;
+            Box::new(http::HttpSource::new(
+                &args.board,
+                args.ca.as_deref(),
+                manifest,
+            )?)
+        } else {
+            Box::new(DirSource::new(&args.board))
+        };
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -39,7 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .context("progress bar template")?,
     );
     bar.set_prefix("verifying");
-    let report = urna_verify::verify(&DirSource::new(&args.dir), &options, &mut |p| {
+    let report = urna_verify::verify(source.as_ref(), &options, &mut |p| {
         bar.set_length(p.total);
         bar.set_position(p.entries);
     })?;

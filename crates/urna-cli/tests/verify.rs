@@ -1,8 +1,8 @@
 //! `urna board export` and `urna verify` through the binary, on an election that
 //! `urna dev` ran: a voter challenges a ballot and casts one, the admin closes the
-//! polls, the board is exported from the data directory and verified; a changed
-//! entry, a wrong pinned key, and a reordered log re-signed with the real board key
-//! make `urna verify` fail and name the check.
+//! polls, the live board is verified over HTTPS, then exported from the data directory
+//! and verified again; a changed entry, a wrong pinned key, and a reordered log
+//! re-signed with the real board key make `urna verify` fail and name the check.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -138,6 +138,25 @@ async fn run_election(data: &Path) -> (String, String) {
     let closed = urna(&["admin", "--dev", dev_json.to_str().unwrap(), "close", &id]);
     assert!(closed.status.success(), "{}", text(&closed));
     let key = services.get("board_key");
+    // The live board over the public HTTPS API, with the manifest from its source.
+    let url = format!("{}/api/v1/elections/{id}/board/", services.get("http"));
+    let (manifest, ca) = (data.join("manifest.yaml"), services.get("ca"));
+    let live = urna(&[
+        "verify",
+        &url,
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--ca",
+        &ca,
+        "--board-key",
+        &key,
+    ]);
+    let report = text(&live);
+    assert!(live.status.success(), "{report}");
+    assert!(
+        report.contains("5 entries: 1 ballots, 1 spoiled, 1 counted"),
+        "{report}"
+    );
     services.stop();
     (id, key)
 }
