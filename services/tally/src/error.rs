@@ -24,6 +24,9 @@ pub enum TallyError {
     /// The storage failed.
     #[error("storage")]
     Store(#[source] urna_store::Error),
+    /// An entry on the election's board does not decode as the election's.
+    #[error("corrupt board entry")]
+    CorruptBoard,
     /// The election's board failed or is busy.
     #[error("board")]
     Board(#[source] urna_service::Error),
@@ -52,6 +55,12 @@ pub enum Invalid {
     /// complaint.
     #[error("revealed share")]
     Reveal,
+    /// The decryption batch does not exist.
+    #[error("decryption batch")]
+    Batch,
+    /// The partial decryption does not decode, names another trustee or a proof fails.
+    #[error("partial decryption")]
+    Partial,
 }
 
 impl From<urna_store::Error> for TallyError {

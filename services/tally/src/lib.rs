@@ -5,13 +5,16 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod aggregate;
 pub mod ceremony;
+pub mod decrypt;
 pub mod error;
 pub mod publish;
 pub mod seal;
 pub mod tally;
 
 pub use ceremony::{CeremonyState, DealingView, TrusteeStatus};
+pub use decrypt::{ContestResult, PartialRecorded, result_body, tally_context};
 pub use error::{Invalid, TallyError};
 pub use seal::{EncryptionSecret, SealError, open_share, seal_share};
 pub use tally::{Tally, dealing_payload, signed_message};

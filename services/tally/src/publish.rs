@@ -16,7 +16,6 @@
 //! order, the key last.
 
 use urna_board::{Entry, EntryKind};
-use urna_service::Boards;
 use urna_store::{CeremonyPhase, RecordKind, Store};
 
 use crate::error::TallyError;
@@ -64,13 +63,9 @@ impl<S: Store> Tally<S> {
 
     /// Appends the ceremony's record to the election's board (Test or later), each
     /// entry once however often this runs; returns the entries' board indices.
-    pub async fn publish_ceremony(
-        &self,
-        boards: &Boards<S>,
-        election: &str,
-    ) -> Result<Vec<u64>, TallyError> {
+    pub async fn publish_ceremony(&self, election: &str) -> Result<Vec<u64>, TallyError> {
         let bodies = self.ceremony_bodies(election).await?;
-        let board = boards.get(election).await.map_err(TallyError::Board)?;
+        let board = self.boards.get(election).await.map_err(TallyError::Board)?;
         let mut indices = Vec::with_capacity(bodies.len());
         for b in bodies {
             let entry = Entry::new(EntryKind::KeyCeremony, *board.fingerprint(), b)

@@ -3,6 +3,7 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use urna_crypto::dkg::DkgParameters;
+use urna_service::{Boards, Elections};
 use urna_store::{Store, TallyConfig, TrusteeKeys};
 
 use crate::error::{Invalid, TallyError};
@@ -12,15 +13,23 @@ const SIGNATURE_TAG: &str = "urna/v1/trustee/";
 
 /// The tally tier over a store: every method is safe to call from many tasks and
 /// replicas at once, because every record is write-once in the store.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Tally<S> {
     pub(crate) store: S,
+    pub(crate) elections: Elections<S>,
+    pub(crate) boards: Boards<S>,
 }
 
 impl<S: Store> Tally<S> {
-    /// The tally tier over `store`.
-    pub fn new(store: S) -> Self {
-        Self { store }
+    /// The tally tier over `store`, reading elections through `elections` and
+    /// appending to the boards of `boards` (the process's one registry, so there is
+    /// one sequencer per board).
+    pub fn new(store: S, elections: Elections<S>, boards: Boards<S>) -> Self {
+        Self {
+            store,
+            elections,
+            boards,
+        }
     }
 
     /// The election's fingerprint and its ceremony's parameters (recording the

@@ -10,12 +10,13 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use urna_board::{Entry, EntryKind, SequencerConfig};
 use urna_crypto::dkg::{
-    self, Complaint, Dealer, Dealing, Disqualification, DkgParameters, RevealedShare, SecretShare,
+    self, Complaint, Dealer, Dealing, Disqualification, DkgParameters, KeyShare, RevealedShare,
+    SecretShare, ThresholdPublicKey,
 };
 use urna_crypto::threshold::{self, PartialDecryption};
-use urna_crypto::{BlindSigningKey, Context, EncryptionKey};
+use urna_crypto::{BlindSigningKey, EncryptionKey};
 use urna_election::Revoting;
-use urna_service::Boards;
+use urna_service::{Boards, Elections};
 use urna_store::conformance::election_in;
 use urna_store::{
     CeremonyPhase, ElectionSecrets, ElectionState, ElectionStore, KeyStore, SqliteStore,
@@ -23,7 +24,7 @@ use urna_store::{
 };
 use urna_tally::{
     EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share, seal_share,
-    signed_message,
+    signed_message, tally_context,
 };
 
 const ELECTION: &str = "club";
@@ -39,6 +40,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     tally: Tally<SqliteStore>,
     store: SqliteStore,
+    boards: Boards<SqliteStore>,
     params: DkgParameters,
     trustees: Vec<Trustee>,
     rng: ChaCha20Rng,
@@ -46,9 +48,13 @@ struct Fixture {
 
 impl Fixture {
     async fn new(seed: u64) -> Self {
+        Self::with_revoting(seed, Revoting::Once).await
+    }
+
+    async fn with_revoting(seed: u64, revoting: Revoting) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        election_in(&store, ELECTION, Revoting::Once, ElectionState::Draft)
+        election_in(&store, ELECTION, revoting, ElectionState::Draft)
             .await
             .unwrap();
         let fingerprint = store.election(ELECTION).await.unwrap().unwrap().fingerprint;
@@ -65,9 +71,12 @@ impl Fixture {
                 }
             })
             .collect();
+        let boards = Boards::new(store.clone(), "urna.test", SequencerConfig::default());
+        let elections = Elections::new(store.clone(), "urna.test");
         Self {
             _dir: dir,
-            tally: Tally::new(store.clone()),
+            tally: Tally::new(store.clone(), elections, boards.clone()),
+            boards,
             store,
             params,
             trustees,
@@ -193,9 +202,30 @@ impl Fixture {
     /// entries on the board, once however often it is published.
     async fn publishes_after_genesis(&mut self) {
         assert!(matches!(
-            self.tally.publish_ceremony(&self.boards(), ELECTION).await,
+            self.tally.publish_ceremony(ELECTION).await,
             Err(TallyError::Board(_))
         ));
+        self.leave_draft().await;
+        let bodies = self.tally.ceremony_bodies(ELECTION).await.unwrap();
+        // 3 trustees, 3 dealings, the key.
+        assert_eq!(bodies.len(), 7);
+        let indices = self.tally.publish_ceremony(ELECTION).await.unwrap();
+        assert_eq!(indices, (2..9).collect::<Vec<u64>>());
+        let again = self.tally.publish_ceremony(ELECTION).await.unwrap();
+        assert_eq!(again, indices);
+        let board = self.boards.get(ELECTION).await.unwrap();
+        let entries = board.entries(2, 9).await.unwrap();
+        for (bytes, body) in entries.iter().zip(&bodies) {
+            let entry = Entry::decode(bytes).unwrap();
+            assert_eq!(entry.kind(), EntryKind::KeyCeremony);
+            assert_eq!(entry.body(), &body[..]);
+        }
+        self.boards.shutdown().await;
+    }
+
+    /// Gives the election its secrets (a real auth key) and moves it to Test; returns
+    /// the auth key.
+    async fn leave_draft(&mut self) -> BlindSigningKey {
         let auth = BlindSigningKey::generate(2048, &mut self.rng).unwrap();
         let secrets = ElectionSecrets::new(auth.to_der().unwrap().to_vec(), [1; 32], [2; 32]);
         self.store.init_secrets(ELECTION, secrets).await.unwrap();
@@ -203,43 +233,44 @@ impl Fixture {
             .transition(ELECTION, ElectionState::Draft, ElectionState::Test)
             .await
             .unwrap();
-        let boards = self.boards();
-        let bodies = self.tally.ceremony_bodies(ELECTION).await.unwrap();
-        // 3 trustees, 3 dealings, the key.
-        assert_eq!(bodies.len(), 7);
-        let indices = self
-            .tally
-            .publish_ceremony(&boards, ELECTION)
-            .await
-            .unwrap();
-        assert_eq!(indices, (2..9).collect::<Vec<u64>>());
-        let again = self
-            .tally
-            .publish_ceremony(&boards, ELECTION)
-            .await
-            .unwrap();
-        assert_eq!(again, indices);
-        let board = boards.get(ELECTION).await.unwrap();
-        let entries = board.entries(2, 9).await.unwrap();
-        for (bytes, body) in entries.iter().zip(&bodies) {
-            let entry = Entry::decode(bytes).unwrap();
-            assert_eq!(entry.kind(), EntryKind::KeyCeremony);
-            assert_eq!(entry.body(), &body[..]);
+        auth
+    }
+
+    /// An honest ceremony; returns what each trustee received.
+    async fn honest_ceremony(&mut self) -> Vec<(u32, Vec<SecretShare>)> {
+        self.register_all().await;
+        for index in 1..=3 {
+            self.deal(index, None).await;
         }
-        boards.shutdown().await;
+        let mut received = Vec::new();
+        for index in 1..=3 {
+            let (shares, complaints) = self.receive(index).await;
+            assert!(complaints.is_empty());
+            received.push((index, shares));
+        }
+        self.close_rounds(&[CeremonyPhase::Done]).await;
+        received
     }
 
-    fn boards(&self) -> Boards<SqliteStore> {
-        Boards::new(self.store.clone(), "urna.test", SequencerConfig::default())
-    }
-
-    /// The joint key works: trustees `present` decrypt a message under it.
-    async fn decrypts_with(&mut self, present: &[(u32, &[SecretShare])]) {
-        let state = self.tally.ceremony_state(ELECTION).await.unwrap();
-        let key = state.key.clone().unwrap();
+    /// The threshold key, checked against the stored joint key.
+    async fn threshold_key(&self) -> ThresholdPublicKey {
+        let key = self
+            .tally
+            .ceremony_state(ELECTION)
+            .await
+            .unwrap()
+            .key
+            .unwrap();
         let joint = self.store.joint_key(ELECTION).await.unwrap().unwrap();
         assert_eq!(joint.key, key.public_key().element().to_bytes());
         assert_eq!(joint.ceremony, key.to_bytes());
+        key
+    }
+
+    /// Trustee `index`'s key share, from the ceremony's public record (replayed as a
+    /// trustee or verifier would) and the shares it received.
+    async fn key_share(&self, index: u32, shares: &[SecretShare]) -> KeyShare {
+        let state = self.tally.ceremony_state(ELECTION).await.unwrap();
         let complaints: Vec<Complaint> = state
             .complaints
             .iter()
@@ -260,22 +291,26 @@ impl Fixture {
             .collect();
         let replayed =
             dkg::Ceremony::replay(self.params, &dealings, &complaints, &reveals).unwrap();
-        assert_eq!(replayed.key().unwrap().to_bytes(), key.to_bytes());
+        assert_eq!(
+            replayed.key().unwrap().to_bytes(),
+            self.threshold_key().await.to_bytes()
+        );
+        replayed.key_share(index, shares).unwrap()
+    }
+
+    /// The joint key works: trustees `present` decrypt a message under it.
+    async fn decrypts_with(&mut self, present: &[(u32, &[SecretShare])]) {
+        let key = self.threshold_key().await;
         let (ciphertext, _) = EncryptionKey::new(key.public_key()).encrypt(5, &mut self.rng);
         let ciphertexts = [ciphertext];
-        let context = Context::new("tally")
-            .with(self.params.election())
-            .with(b"chair");
-        let verified: Vec<_> = present
-            .iter()
-            .map(|(index, shares)| {
-                let share = replayed.key_share(*index, shares).unwrap();
-                PartialDecryption::create(&share, &ciphertexts, &context, &mut self.rng)
-                    .unwrap()
-                    .verify(&key, &ciphertexts, &context)
-                    .unwrap()
-            })
-            .collect();
+        let context = tally_context(self.params.election(), "chair");
+        let mut verified = Vec::new();
+        for (index, shares) in present {
+            let share = self.key_share(*index, shares).await;
+            let partial =
+                PartialDecryption::create(&share, &ciphertexts, &context, &mut self.rng).unwrap();
+            verified.push(partial.verify(&key, &ciphertexts, &context).unwrap());
+        }
         let points = threshold::combine(&key, &ciphertexts, &context, &verified).unwrap();
         let expected: RistrettoPoint = RISTRETTO_BASEPOINT_POINT * Scalar::from(5u64);
         assert_eq!(*points[0].point(), expected);
@@ -291,28 +326,7 @@ async fn an_honest_two_of_three_ceremony_fixes_a_joint_key_any_two_can_use() {
             .await,
         Err(TallyError::Unauthenticated)
     ));
-    f.register_all().await;
-    assert_eq!(
-        f.tally.ceremony_state(ELECTION).await.unwrap().phase,
-        CeremonyPhase::Dealing
-    );
-    for index in 1..=3 {
-        f.deal(index, None).await;
-    }
-    assert_eq!(
-        f.tally.ceremony_state(ELECTION).await.unwrap().phase,
-        CeremonyPhase::Complaints
-    );
-    let mut received = Vec::new();
-    for index in 1..=3 {
-        let (shares, complaints) = f.receive(index).await;
-        assert!(complaints.is_empty());
-        received.push((index, shares));
-    }
-    assert_eq!(
-        f.tally.close_round(ELECTION).await.unwrap(),
-        CeremonyPhase::Done
-    );
+    let received = f.honest_ceremony().await;
     let state = f.tally.ceremony_state(ELECTION).await.unwrap();
     assert!(
         state
