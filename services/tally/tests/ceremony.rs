@@ -9,22 +9,26 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use urna_board::{Entry, EntryKind, SequencerConfig};
+use urna_crypto::credential::credential_message;
 use urna_crypto::dkg::{
     self, Complaint, Dealer, Dealing, Disqualification, DkgParameters, KeyShare, RevealedShare,
     SecretShare, ThresholdPublicKey,
 };
+use urna_crypto::encoding::Decoder;
 use urna_crypto::threshold::{self, PartialDecryption};
-use urna_crypto::{BlindSigningKey, EncryptionKey};
-use urna_election::Revoting;
+use urna_crypto::{
+    BlindSigningKey, Ciphertext, Credential, CredentialSecret, EncryptedBallot, EncryptionKey,
+};
+use urna_election::{Revoting, layout};
 use urna_service::{Boards, Elections};
-use urna_store::conformance::election_in;
+use urna_store::conformance::{election_in, manifest};
 use urna_store::{
-    CeremonyPhase, ElectionSecrets, ElectionState, ElectionStore, KeyStore, SqliteStore,
-    TrusteeKeys,
+    BallotStore, CeremonyPhase, ElectionSecrets, ElectionState, ElectionStore, KeyStore, NewBallot,
+    SqliteStore, TrusteeKeys,
 };
 use urna_tally::{
-    EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share, seal_share,
-    signed_message, tally_context,
+    ContestResult, EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share,
+    result_body, seal_share, signed_message, tally_context,
 };
 
 const ELECTION: &str = "club";
@@ -506,4 +510,164 @@ async fn registrations_and_dealings_are_write_once_and_checked() {
         f.disqualification(3).await,
         Some(Disqualification::NoDealing)
     );
+}
+
+impl Fixture {
+    /// A credential for `style`, blind-signed as the auth tier would.
+    fn credential(
+        &mut self,
+        auth: &BlindSigningKey,
+        style: &str,
+        secret: &CredentialSecret,
+    ) -> Credential {
+        let message =
+            credential_message(self.params.election(), style, &secret.public_key()).unwrap();
+        let public = auth.verifying_key().unwrap();
+        let (blinded, state) = public.blind(&message, &mut self.rng).unwrap();
+        let blind = auth.blind_sign(&blinded, &mut self.rng).unwrap();
+        let (signature, randomizer) = public.finalize(&blind, &state, &message).unwrap();
+        Credential {
+            key: secret.public_key(),
+            signature,
+            randomizer,
+        }
+    }
+
+    /// Trustee `index`'s signed partial decryption of batch 0 under `context`.
+    async fn answer(
+        &mut self,
+        index: u32,
+        shares: &[SecretShare],
+        ciphertexts: &[Ciphertext],
+        context: &urna_crypto::Context,
+    ) -> Result<urna_tally::PartialRecorded, TallyError> {
+        let share = self.key_share(index, shares).await;
+        let partial = PartialDecryption::create(&share, ciphertexts, context, &mut self.rng)
+            .unwrap()
+            .to_bytes();
+        let mut payload = 0u32.to_be_bytes().to_vec();
+        payload.extend_from_slice(&partial);
+        let signature = self.sign(index, "partial-decryption", &payload);
+        self.tally
+            .submit_partial(ELECTION, index, 0, partial, signature)
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_absent() {
+    let mut f = Fixture::with_revoting(5, Revoting::LastCounts).await;
+    let received = f.honest_ceremony().await;
+    let auth = f.leave_draft().await;
+    f.tally.publish_ceremony(ELECTION).await.unwrap();
+    f.store
+        .transition(ELECTION, ElectionState::Test, ElectionState::Open)
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.tally.aggregate(ELECTION).await,
+        Err(TallyError::WrongPhase(_))
+    ));
+    let joint = EncryptionKey::new(f.threshold_key().await.public_key());
+    let (manifest, _) = manifest(ELECTION, Revoting::LastCounts, "Club election", true).unwrap();
+    // The chair contest's options are [ada, grace]. Voter 1 votes ada, then re-casts
+    // for grace; voter 2 votes ada; voter 3 (a junior) votes grace.
+    let votes: [(&str, &[[u64; 2]]); 3] = [
+        ("members", &[[1, 0], [0, 1]]),
+        ("members", &[[1, 0]]),
+        ("juniors", &[[0, 1]]),
+    ];
+    for (style, casts) in votes {
+        let secret = CredentialSecret::generate(&mut f.rng);
+        let credential = f.credential(&auth, style, &secret);
+        for selection in casts {
+            let (ballot, _) = EncryptedBallot::encrypt(
+                &joint,
+                f.params.election(),
+                &layout(&manifest, style).unwrap(),
+                credential.clone(),
+                &secret,
+                &[selection.to_vec()],
+                &mut f.rng,
+            )
+            .unwrap();
+            let new = NewBallot {
+                nullifier: ballot.nullifier(),
+                tracking_code: ballot.tracking_code(),
+                ballot: ballot.to_bytes(),
+            };
+            f.store.cast(ELECTION, new).await.unwrap();
+        }
+    }
+    // Close as the admin does: polls-closed on the board, then Closed (the tally reads
+    // only the entry's kind).
+    let board = f.boards.get(ELECTION).await.unwrap();
+    board.flush().await.unwrap();
+    let closed = Entry::new(
+        EntryKind::PollsClosed,
+        *f.params.election(),
+        b"closed".to_vec(),
+    );
+    board.append_once(closed.unwrap()).await.unwrap();
+    f.store
+        .transition(ELECTION, ElectionState::Open, ElectionState::Closed)
+        .await
+        .unwrap();
+
+    let task = f.tally.aggregate(ELECTION).await.unwrap();
+    assert_eq!(f.tally.aggregate(ELECTION).await.unwrap(), task);
+    assert_eq!(f.tally.decryption_task(ELECTION).await.unwrap(), task);
+    assert_eq!(task.batches.len(), 1);
+    assert_eq!(
+        (task.batches[0].contest.as_str(), task.batches[0].ballots),
+        ("chair", 3)
+    );
+    let record = Entry::decode(
+        &board
+            .entries(task.source_index, task.source_index + 1)
+            .await
+            .unwrap()[0],
+    )
+    .unwrap();
+    assert_eq!(record.kind(), EntryKind::TallyRecord);
+    let ciphertexts: Vec<Ciphertext> = task.batches[0]
+        .ciphertexts
+        .iter()
+        .map(|c| Ciphertext::decode(&mut Decoder::new(c)).unwrap())
+        .collect();
+    let context = tally_context(f.params.election(), "chair");
+
+    // A proof made for another contest is refused; trustee 2 never answers.
+    let (_, shares_3) = &received[2];
+    let wrong = tally_context(f.params.election(), "treasurer");
+    assert!(matches!(
+        f.answer(3, shares_3, &ciphertexts, &wrong).await,
+        Err(TallyError::Invalid(Invalid::Partial))
+    ));
+    let (_, shares_1) = &received[0];
+    let first = f.answer(1, shares_1, &ciphertexts, &context).await.unwrap();
+    assert_eq!(first.answered, 1);
+    assert_eq!(f.tally.results(ELECTION).await.unwrap(), None);
+    assert_eq!(f.store.results(ELECTION).await.unwrap(), None);
+    let second = f.answer(3, shares_3, &ciphertexts, &context).await.unwrap();
+    assert_eq!(second.answered, 2);
+    assert!(second.board_index > first.board_index);
+
+    let results = f.tally.results(ELECTION).await.unwrap().unwrap();
+    assert_eq!(
+        results,
+        vec![ContestResult {
+            contest: "chair".into(),
+            ballots: 3,
+            totals: vec![("ada".into(), 1), ("grace".into(), 2)],
+            winners: vec!["grace".into()],
+        }]
+    );
+    let recorded = f.store.results(ELECTION).await.unwrap().unwrap();
+    assert_eq!(recorded, result_body(&results));
+    let size = board.latest().checkpoint().size();
+    let last = Entry::decode(&board.entries(size - 1, size).await.unwrap()[0]).unwrap();
+    assert_eq!(last.kind(), EntryKind::Result);
+    assert_eq!(last.body(), &recorded[..]);
+    f.boards.shutdown().await;
 }
