@@ -12,10 +12,10 @@ use urna_service::{Board, Boards, Clock, SystemClock};
 use urna_store::{
     Applied, CodeParams, Conflict, ElectionRecord, ElectionSecrets, ElectionState, Phase, Store,
 };
+use urna_verify::PollsClosed;
 use zeroize::Zeroizing;
 
 use crate::error::{AdminError, RollError, RollProblem};
-use crate::polls_closed::PollsClosed;
 use crate::roll::{self, NewCode};
 
 /// How many board entries one read fetches while looking for the polls-closed entry.

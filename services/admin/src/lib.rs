@@ -8,13 +8,11 @@
 pub mod admin;
 pub mod error;
 pub mod grpc;
-pub mod polls_closed;
 pub mod roll;
 pub mod token;
 
 pub use admin::{Admin, AdminConfig, Created, Imported, Opened, Status};
 pub use error::{AdminError, RollError, RollProblem};
 pub use grpc::{AdminService, MAX_REQUEST_BYTES, service};
-pub use polls_closed::{POLLS_CLOSED_TAG, PollsClosed};
 pub use roll::{MAX_VOTER_ID_LEN, NewCode};
 pub use token::{AdminToken, MIN_TOKEN_LEN, TokenError, interceptor};

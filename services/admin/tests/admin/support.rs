@@ -7,13 +7,14 @@ use tempfile::TempDir;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Code, Request, Status};
-use urna_admin::{Admin, AdminConfig, AdminToken, PollsClosed};
+use urna_admin::{Admin, AdminConfig, AdminToken};
 use urna_board::{Entry, EntryKind, SequencerConfig};
 use urna_proto::v1 as pb;
 use urna_proto::v1::admin_client::AdminClient;
 use urna_service::Boards;
 use urna_service::testing::{CLUB_ELECTION, PUBLIC_NAME};
 use urna_store::{CodeParams, JointKey, KeyStore, Phase, SqliteStore};
+use urna_verify::PollsClosed;
 
 /// The time the test clock shows (the polls-closed entry carries it).
 pub const NOW: u64 = 1_772_400_000;
