@@ -10,6 +10,7 @@ use urna_store::{
     CeremonyPhase, CeremonyRecord, JointKey, RecordKind, Store, StoredDealing, TrusteeKeys, Written,
 };
 
+use crate::aggregate::count_u32;
 use crate::error::{Invalid, TallyError};
 use crate::tally::{Tally, check_index, dealing_payload};
 
@@ -67,18 +68,22 @@ impl<S: Store> Tally<S> {
         check_index(&params, keys.index)?;
         ed25519_dalek::VerifyingKey::from_bytes(&keys.signing_key)
             .map_err(|_| Invalid::PublicKey)?;
+        let trustees = self.store.trustees(election).await?;
+        match trustees.iter().find(|t| t.index == keys.index) {
+            Some(existing) if *existing == keys => return Ok(count_u32(trustees.len())),
+            Some(_) => return Err(TallyError::Conflict("trustee registration")),
+            None => {}
+        }
         self.expect_phase(
             election,
             CeremonyPhase::Registration,
             "the registration round",
         )
         .await?;
-        match self.store.register_trustee(election, keys).await? {
-            Written::Different => return Err(TallyError::Conflict("trustee registration")),
-            Written::New | Written::Same => {}
+        if self.store.register_trustee(election, keys).await? == Written::Different {
+            return Err(TallyError::Conflict("trustee registration"));
         }
-        let registered =
-            u32::try_from(self.store.trustees(election).await?.len()).unwrap_or(u32::MAX);
+        let registered = count_u32(self.store.trustees(election).await?.len());
         if registered == params.trustees() {
             self.store
                 .advance_ceremony(

@@ -180,6 +180,22 @@ impl<S: Store> Tally<S> {
         Ok(Some(results))
     }
 
+    /// The `Result` entry on the board (index and envelope), once published.
+    pub async fn result_entry(&self, election: &str) -> Result<Option<(u64, Vec<u8>)>, TallyError> {
+        let Some(task) = self.store.tally_task(election).await? else {
+            return Ok(None);
+        };
+        let board = self.boards.get(election).await.map_err(TallyError::Board)?;
+        let size = board.latest().checkpoint().size();
+        let entries = board
+            .entries(task.source_index, size)
+            .await
+            .map_err(TallyError::Board)?;
+        Ok((task.source_index..)
+            .zip(entries)
+            .find(|(_, bytes)| Entry::decode(bytes).is_ok_and(|e| e.kind() == EntryKind::Result)))
+    }
+
     /// Publishes the `Result` entry and records the results (write-once, so a second
     /// caller changes nothing).
     async fn publish_results(&self, election: &str) -> Result<(), TallyError> {

@@ -39,6 +39,9 @@ pub enum Invalid {
     /// The trustee index is outside 1..=n.
     #[error("trustee index")]
     TrusteeIndex,
+    /// The trustee name is too long.
+    #[error("trustee name")]
+    TrusteeName,
     /// A public key does not decode or is unusable.
     #[error("public key")]
     PublicKey,
