@@ -577,6 +577,7 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
         ("members", &[[1, 0]]),
         ("juniors", &[[0, 1]]),
     ];
+    let mut ballots = Vec::new();
     for (style, casts) in votes {
         let secret = CredentialSecret::generate(&mut f.rng);
         let credential = f.credential(&auth, style, &secret);
@@ -591,6 +592,7 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
                 &mut f.rng,
             )
             .unwrap();
+            ballots.push(ballot.to_bytes());
             let new = NewBallot {
                 nullifier: ballot.nullifier(),
                 tracking_code: ballot.tracking_code(),
@@ -609,6 +611,10 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
         b"closed".to_vec(),
     );
     board.append_once(closed.unwrap()).await.unwrap();
+    // A ballot on the board after polls-closed never counts: were it counted, voter
+    // 1's latest ballot would be for ada again.
+    let late = Entry::new(EntryKind::Ballot, *f.params.election(), ballots[0].clone());
+    board.append(late.unwrap()).await.unwrap();
     f.store
         .transition(ELECTION, ElectionState::Open, ElectionState::Closed)
         .await
