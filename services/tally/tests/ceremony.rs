@@ -383,9 +383,10 @@ async fn an_answered_complaint_keeps_the_dealer_and_fixes_the_key_at_once() {
     f.deal(1, None).await;
     f.deal(2, Some(3)).await;
     f.deal(3, None).await;
-    let (_, complaints) = f.receive(3).await;
+    let (shares_3, complaints) = f.receive(3).await;
     assert_eq!(complaints, vec![Complaint::new(3, 2)]);
     f.complain(&complaints[0]).await;
+    let (shares_1, _) = f.receive(1).await;
     f.tally.close_round(ELECTION).await.unwrap();
     let revealed = f.trustees[1]
         .dealer
@@ -408,6 +409,42 @@ async fn an_answered_complaint_keeps_the_dealer_and_fixes_the_key_at_once() {
     assert_eq!(state.phase, CeremonyPhase::Done);
     assert!(state.trustees.iter().all(|t| t.disqualification.is_none()));
     assert_eq!(state.reveals.len(), 1);
+    // Trustee 3's key share takes the revealed share in place of the bad one.
+    f.decrypts_with(&[(1, &shares_1), (3, &shares_3)]).await;
+}
+
+#[tokio::test]
+async fn a_wrong_revealed_share_disqualifies_its_dealer() {
+    let mut f = Fixture::new(6).await;
+    f.register_all().await;
+    f.deal(1, Some(2)).await;
+    f.deal(2, None).await;
+    f.deal(3, None).await;
+    let (_, complaints) = f.receive(2).await;
+    assert_eq!(complaints, vec![Complaint::new(2, 1)]);
+    f.complain(&complaints[0]).await;
+    f.close_rounds(&[CeremonyPhase::Reveals]).await;
+    // Dealer 1 answers with the same wrong value it sealed.
+    let mut wrong = f.trustees[0]
+        .dealer
+        .reveal(&complaints[0])
+        .unwrap()
+        .to_bytes();
+    wrong[8..].copy_from_slice(Scalar::ONE.as_bytes());
+    let signature = f.sign(1, "reveal", &wrong);
+    f.tally
+        .submit_reveal(ELECTION, 1, wrong, signature)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.disqualification(1).await,
+        Some(Disqualification::BadRevealedShare { accuser: 2 })
+    );
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Done);
+    let (shares_2, _) = f.receive(2).await;
+    let (shares_3, _) = f.receive(3).await;
+    f.decrypts_with(&[(2, &shares_2), (3, &shares_3)]).await;
 }
 
 #[tokio::test]
