@@ -20,6 +20,7 @@ use urna_crypto::{
     BlindSigningKey, Ciphertext, Credential, CredentialSecret, EncryptedBallot, EncryptionKey,
 };
 use urna_election::{Revoting, layout};
+use urna_proto::v1 as pb;
 use urna_service::{Boards, Elections};
 use urna_store::conformance::{election_in, manifest};
 use urna_store::{
@@ -30,6 +31,8 @@ use urna_tally::{
     ContestResult, EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share,
     result_body, seal_share, signed_message, tally_context,
 };
+
+mod support;
 
 const ELECTION: &str = "club";
 
@@ -692,9 +695,68 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
     assert_eq!(first.answered, 1);
     assert_eq!(f.tally.results(ELECTION).await.unwrap(), None);
     assert_eq!(f.store.results(ELECTION).await.unwrap(), None);
-    let second = f.answer(3, shares_3, &ciphertexts, &context).await.unwrap();
+    // Over the API: the task is what was aggregated, and trustee 3's answer completes
+    // the results.
+    let (mut client, _) = support::serve(&f.tally).await;
+    let wire = client
+        .get_decryption_task(pb::GetDecryptionTaskRequest {
+            election_id: ELECTION.into(),
+            trustee_index: 3,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(wire.source_index, task.source_index);
+    assert_eq!(wire.batches[0].contest_id, "chair");
+    let wire_ciphertexts: Vec<Vec<u8>> = task.batches[0]
+        .ciphertexts
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+    assert_eq!(wire.batches[0].ciphertexts, wire_ciphertexts);
+    let share = f.key_share(3, shares_3).await;
+    let partial = PartialDecryption::create(&share, &ciphertexts, &context, &mut f.rng)
+        .unwrap()
+        .to_bytes();
+    let mut payload = 0u32.to_be_bytes().to_vec();
+    payload.extend_from_slice(&partial);
+    let signature = f.sign(3, "partial-decryption", &payload);
+    let second = client
+        .submit_partial_decryption(pb::SubmitPartialDecryptionRequest {
+            election_id: ELECTION.into(),
+            trustee_index: 3,
+            batch_index: 0,
+            partial_decryption: partial,
+            signature,
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(second.answered, 2);
     assert!(second.board_index > first.board_index);
+    let wire_results = client
+        .get_results(pb::GetResultsRequest {
+            election_id: ELECTION.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let chair = &wire_results.contests[0];
+    assert_eq!(
+        (chair.ballots, chair.winners.clone()),
+        (3, vec!["grace".to_owned()])
+    );
+    let totals: Vec<(String, u64)> = chair
+        .totals
+        .iter()
+        .map(|t| (t.option_id.clone(), t.total))
+        .collect();
+    assert_eq!(totals, vec![("ada".to_owned(), 1), ("grace".to_owned(), 2)]);
+    let result_entry = wire_results.result_entry.unwrap();
+    assert_eq!(
+        Entry::decode(&result_entry.entry).unwrap().kind(),
+        EntryKind::Result
+    );
 
     let results = f.tally.results(ELECTION).await.unwrap().unwrap();
     assert_eq!(

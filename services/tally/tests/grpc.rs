@@ -4,8 +4,7 @@
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::Channel;
 use tonic::{Code, Request};
 use urna_admin::AdminToken;
 use urna_board::SequencerConfig;
@@ -17,8 +16,10 @@ use urna_service::{Boards, Elections};
 use urna_store::conformance::election_in;
 use urna_store::{ElectionState, ElectionStore, SqliteStore};
 use urna_tally::{
-    EncryptionSecret, Tally, dealing_payload, open_share, seal_share, service, signed_message,
+    EncryptionSecret, Tally, dealing_payload, open_share, seal_share, signed_message,
 };
+
+mod support;
 
 const ELECTION: &str = "club";
 
@@ -41,21 +42,9 @@ impl Harness {
         let boards = Boards::new(store.clone(), "urna.test", SequencerConfig::default());
         let elections = Elections::new(store.clone(), "urna.test");
         let tally = Tally::new(store, elections, boards);
-        let token = AdminToken::generate().unwrap();
-        let incoming = TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let addr = incoming.local_addr().unwrap();
-        tokio::spawn(
-            Server::builder()
-                .add_service(service(tally.clone(), token.clone()))
-                .serve_with_incoming(incoming),
-        );
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let (client, token) = support::serve(&tally).await;
         Self {
-            client: TallyClient::new(channel),
+            client,
             token,
             tally,
             params: DkgParameters::new(fingerprint, 2, 3).unwrap(),
