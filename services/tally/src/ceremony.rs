@@ -68,6 +68,9 @@ impl<S: Store> Tally<S> {
         check_index(&params, keys.index)?;
         ed25519_dalek::VerifyingKey::from_bytes(&keys.signing_key)
             .map_err(|_| Invalid::PublicKey)?;
+        if !crate::seal::usable_public_key(&keys.encryption_key) {
+            return Err(Invalid::PublicKey.into());
+        }
         let trustees = self.store.trustees(election).await?;
         match trustees.iter().find(|t| t.index == keys.index) {
             Some(existing) if *existing == keys => return Ok(count_u32(trustees.len())),
@@ -119,9 +122,9 @@ impl<S: Store> Tally<S> {
             return Err(Invalid::Dealing.into());
         }
         let in_order = shares.len() == params.trustees() as usize
-            && (1u32..)
-                .zip(&shares)
-                .all(|(j, (recipient, _))| j == *recipient);
+            && (1u32..).zip(&shares).all(|(j, (recipient, sealed))| {
+                j == *recipient && sealed.len() == crate::seal::SEALED_SHARE_LEN
+            });
         if !in_order {
             return Err(Invalid::Shares.into());
         }

@@ -91,6 +91,20 @@ impl fmt::Debug for EncryptionSecret {
     }
 }
 
+/// Whether shares can be sealed to `key`: false for the low-order X25519 points,
+/// whose Diffie–Hellman result is always zero.
+#[must_use]
+pub fn usable_public_key(key: &[u8; 32]) -> bool {
+    // A clamped scalar is a multiple of the cofactor 8, so it sends exactly the
+    // low-order points to zero.
+    !bool::from(
+        MontgomeryPoint(*key)
+            .mul_clamped([0x55; 32])
+            .to_bytes()
+            .ct_eq(&[0u8; 32]),
+    )
+}
+
 /// Seals `share` (from its dealer to its recipient) to the recipient's encryption key.
 pub fn seal_share<R: CryptoRng + ?Sized>(
     rng: &mut R,
@@ -371,6 +385,18 @@ mod tests {
             *kem_shared_secret(&dh, &enc, &pk_r).unwrap(),
             hex32("fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc")
         );
+    }
+
+    #[test]
+    fn a_low_order_key_is_unusable_and_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        assert!(!usable_public_key(&[0; 32]));
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert!(!usable_public_key(&one));
+        assert!(usable_public_key(
+            &EncryptionSecret::generate(&mut rng).public_key()
+        ));
     }
 
     #[test]

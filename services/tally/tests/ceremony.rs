@@ -459,6 +459,12 @@ async fn registrations_and_dealings_are_write_once_and_checked() {
         f.tally.register_trustee(ELECTION, wrong).await,
         Err(TallyError::Invalid(Invalid::TrusteeIndex))
     ));
+    let mut low_order = f.keys(1);
+    low_order.encryption_key = [0; 32];
+    assert!(matches!(
+        f.tally.register_trustee(ELECTION, low_order).await,
+        Err(TallyError::Invalid(Invalid::PublicKey))
+    ));
     f.tally.register_trustee(ELECTION, f.keys(1)).await.unwrap();
     assert_eq!(
         f.tally.register_trustee(ELECTION, f.keys(1)).await.unwrap(),
@@ -501,6 +507,16 @@ async fn registrations_and_dealings_are_write_once_and_checked() {
             )
             .await,
         Err(TallyError::Unauthenticated)
+    ));
+    // A sealed share of the wrong length is refused even when signed.
+    let mut short = shares.clone();
+    short[2].1.pop();
+    let signed_short = f.sign(1, "dealing", &dealing_payload(&dealing, &short));
+    assert!(matches!(
+        f.tally
+            .submit_dealing(ELECTION, 1, dealing.clone(), short, signed_short)
+            .await,
+        Err(TallyError::Invalid(Invalid::Shares))
     ));
     // Shares out of recipient order are refused even when signed.
     let signed_swapped = f.sign(1, "dealing", &dealing_payload(&dealing, &swapped));
