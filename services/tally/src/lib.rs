@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod ceremony;
+pub mod deadlines;
 pub mod decrypt;
 pub mod error;
 pub mod grpc;
@@ -15,6 +16,7 @@ pub mod seal;
 pub mod tally;
 
 pub use ceremony::{CeremonyState, DealingView, TrusteeStatus};
+pub use deadlines::{Deadlines, RoundDeadlines};
 pub use decrypt::{ContestResult, PartialRecorded, result_body, tally_context};
 pub use error::{Invalid, TallyError};
 pub use grpc::{TallyService, service};

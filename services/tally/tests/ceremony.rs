@@ -28,8 +28,8 @@ use urna_store::{
     SqliteStore, TrusteeKeys,
 };
 use urna_tally::{
-    ContestResult, EncryptionSecret, Invalid, Tally, TallyError, dealing_payload, open_share,
-    result_body, seal_share, signed_message, tally_context,
+    ContestResult, Deadlines, EncryptionSecret, Invalid, RoundDeadlines, Tally, TallyError,
+    dealing_payload, open_share, result_body, seal_share, signed_message, tally_context,
 };
 
 mod support;
@@ -448,6 +448,39 @@ async fn a_wrong_revealed_share_disqualifies_its_dealer() {
     let (shares_2, _) = f.receive(2).await;
     let (shares_3, _) = f.receive(3).await;
     f.decrypts_with(&[(2, &shares_2), (3, &shares_3)]).await;
+}
+
+#[tokio::test]
+async fn overdue_rounds_close_at_their_deadlines() {
+    let mut f = Fixture::new(7).await;
+    let deadlines = Deadlines::new(
+        f.tally.clone(),
+        RoundDeadlines {
+            dealing: 100,
+            complaints: 50,
+            reveals: 50,
+        },
+    );
+    f.register_all().await;
+    f.deal(1, None).await;
+    f.deal(2, None).await;
+    // The dealing round is first seen at 1000; trustee 3 never deals.
+    assert!(deadlines.tick(1000).await.unwrap().is_empty());
+    assert!(deadlines.tick(1099).await.unwrap().is_empty());
+    assert_eq!(
+        deadlines.tick(1100).await.unwrap(),
+        vec![(ELECTION.to_owned(), CeremonyPhase::Complaints)]
+    );
+    assert!(deadlines.tick(1149).await.unwrap().is_empty());
+    assert_eq!(
+        deadlines.tick(1150).await.unwrap(),
+        vec![(ELECTION.to_owned(), CeremonyPhase::Done)]
+    );
+    assert!(deadlines.tick(9999).await.unwrap().is_empty());
+    assert_eq!(
+        f.disqualification(3).await,
+        Some(Disqualification::NoDealing)
+    );
 }
 
 #[tokio::test]
