@@ -132,7 +132,7 @@ impl<S: Store> Tally<S> {
             .get(election)
             .await
             .map_err(TallyError::Board)?;
-        let table = DlogTable::new();
+        let table = self.dlog.get_or_init(DlogTable::new);
         let mut results = Vec::with_capacity(task.batches.len());
         for (b, work) in task.batches.iter().enumerate() {
             let partials = self.store.partials(election, count_u32(b)).await?;

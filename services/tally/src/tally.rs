@@ -1,7 +1,10 @@
 //! The tally tier's domain: [`Tally`] over a store. The key ceremony's operations are
 //! in `ceremony.rs`; this file holds what they share.
 
+use std::sync::{Arc, OnceLock};
+
 use ed25519_dalek::{Signature, VerifyingKey};
+use urna_crypto::DlogTable;
 use urna_crypto::dkg::DkgParameters;
 use urna_service::{Boards, Elections};
 use urna_store::{Store, TallyConfig, TrusteeKeys};
@@ -18,6 +21,8 @@ pub struct Tally<S> {
     pub(crate) store: S,
     pub(crate) elections: Elections<S>,
     pub(crate) boards: Boards<S>,
+    /// The discrete-log table that recovers totals, built on first use.
+    pub(crate) dlog: Arc<OnceLock<DlogTable>>,
 }
 
 impl<S: Store> Tally<S> {
@@ -29,6 +34,7 @@ impl<S: Store> Tally<S> {
             store,
             elections,
             boards,
+            dlog: Arc::new(OnceLock::new()),
         }
     }
 
