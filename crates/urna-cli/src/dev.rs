@@ -40,7 +40,7 @@ pub struct Args {
     /// How many voters the roll gets (ids v001, v002, ...).
     #[arg(long, default_value_t = 10)]
     voters: u32,
-    /// First port: listeners at base+1..base+5 and base+80 (0: any free ports).
+    /// First port: listeners at base+1..base+6 and base+80 (0: any free ports).
     #[arg(long, default_value_t = 7400)]
     port_base: u16,
     /// Serve without TLS (never for real elections).
@@ -57,6 +57,7 @@ struct DevInfo {
     casting: String,
     board: String,
     admin: String,
+    tally: String,
     http: String,
     ca: Option<PathBuf>,
     admin_token_file: PathBuf,
@@ -112,6 +113,7 @@ pub async fn run(args: Args) -> Result<()> {
         casting: url(running.bound.casting),
         board: url(running.bound.board),
         admin: url(running.bound.admin),
+        tally: url(running.bound.tally),
         http: url(running.bound.http),
         ca: certificates.as_ref().map(|c| c.ca.clone()),
         admin_token_file: token_file,
@@ -251,6 +253,7 @@ fn print_welcome(info: &DevInfo, info_file: &Path, data: &Path) {
     println!("  casting     {}", info.casting);
     println!("  board       {}", info.board);
     println!("  admin       {}", info.admin);
+    println!("  tally       {}", info.tally);
     println!("  http        {}", info.http);
     if let Some(ca) = &info.ca {
         println!("  CA          {}", ca.display());

@@ -3,8 +3,8 @@
 //! explicitly asked for, all over one store.
 //!
 //! On the embedded store the board's sequencer must run in exactly one process, so
-//! the `casting` role also serves the board and admin APIs (both append to the board)
-//! and the public HTTP API (which casts in-process). `auth` and `issuance` may run as
+//! the `casting` role also serves the board, admin and tally APIs (all append to the
+//! board) and the public HTTP API (which casts in-process). `auth` and `issuance` may run as
 //! separate processes over the same data directory.
 
 pub mod config;
@@ -13,6 +13,7 @@ pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use tokio::net::TcpListener;
@@ -28,6 +29,7 @@ use urna_casting::Casting;
 use urna_issuance::Issuance;
 use urna_service::{Boards, Clock, Elections, SystemClock};
 use urna_store::SqliteStore;
+use urna_tally::{Deadlines, RoundDeadlines, Tally};
 
 pub use config::Config;
 use tls::TlsIdentity;
@@ -39,8 +41,8 @@ pub enum Role {
     Auth,
     /// The issuance tier (signed ballot styles).
     Issuance,
-    /// The casting tier, with the board, admin and public HTTP APIs (the process
-    /// that owns the boards' one sequencer).
+    /// The casting tier, with the board, admin, tally and public HTTP APIs (the
+    /// process that owns the boards' one sequencer).
     Casting,
     /// Every tier, each on its own listener.
     All,
@@ -65,6 +67,8 @@ pub struct Bound {
     pub board: Option<SocketAddr>,
     /// Admin gRPC.
     pub admin: Option<SocketAddr>,
+    /// Tally gRPC (key ceremony and decryption).
+    pub tally: Option<SocketAddr>,
     /// The public HTTP API.
     pub http: Option<SocketAddr>,
 }
@@ -182,10 +186,20 @@ pub async fn start(
             .grpc(
                 "admin",
                 config.listen.admin,
-                Routes::new(urna_admin::service(admin, admin_token)),
+                Routes::new(urna_admin::service(admin, admin_token.clone())),
             )
             .await?;
         servers.bound.admin = Some(addr);
+        let tally = Tally::new(store.clone(), elections.clone(), boards.clone());
+        let addr = servers
+            .grpc(
+                "tally",
+                config.listen.tally,
+                Routes::new(urna_tally::service(tally.clone(), admin_token)),
+            )
+            .await?;
+        servers.bound.tally = Some(addr);
+        servers.deadlines(tally);
         let router = urna_http::router(urna_http::Api {
             auth,
             issuance,
@@ -249,6 +263,18 @@ impl Servers {
         });
         tracing::info!(service = name, %local, "listening");
         Ok(local)
+    }
+
+    /// Closes key-ceremony rounds whose deadline passed (a trustee that never answers
+    /// cannot stall the ceremony), every few seconds until the servers stop.
+    fn deadlines(&mut self, tally: Tally<SqliteStore>) {
+        let stopped = self.stopped.clone();
+        self.tasks.spawn(async move {
+            Deadlines::new(tally, RoundDeadlines::default())
+                .run(&SystemClock, Duration::from_secs(5), wait_stop(stopped))
+                .await;
+            Ok(())
+        });
     }
 
     /// Binds `addr` and serves the HTTP API on it.

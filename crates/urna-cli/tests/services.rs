@@ -14,6 +14,7 @@ use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use urna_proto::v1;
 use urna_proto::v1::casting_client::CastingClient;
+use urna_proto::v1::tally_client::TallyClient;
 use urna_sdk::{Choice, Choices, Endpoints, Error, Tls, TrustRoot, Voter};
 
 /// A running `urna dev`.
@@ -306,6 +307,15 @@ async fn a_voter_casts_challenges_recasts_and_checks_the_receipt_across_a_restar
         ))
         .await;
     assert!(verify.starts_with("HTTP/1.1 200"), "{verify}");
+    // The tally service listens beside them, over TLS, for the trustees.
+    let mut tally = TallyClient::new(dev.channel("tally").await);
+    let unknown = tally
+        .get_ceremony_state(v1::GetCeremonyStateRequest {
+            election_id: "no-such-election".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
     let missing = dev.https_get("/api/v1/elections/no-such-election").await;
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 

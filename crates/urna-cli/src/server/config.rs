@@ -15,6 +15,7 @@
 //!   casting: 0.0.0.0:7403
 //!   board: 0.0.0.0:7404
 //!   admin: 127.0.0.1:7405
+//!   tally: 0.0.0.0:7406            # trustees connect here
 //!   http: 0.0.0.0:7480
 //! ```
 
@@ -72,6 +73,8 @@ pub struct Listen {
     pub board: SocketAddr,
     /// Admin gRPC.
     pub admin: SocketAddr,
+    /// Tally gRPC (trustees).
+    pub tally: SocketAddr,
     /// The public HTTP API.
     pub http: SocketAddr,
 }
@@ -83,7 +86,7 @@ impl Default for Listen {
 }
 
 impl Listen {
-    /// Every listener on 127.0.0.1, at `base + 1 ..= base + 5` and `base + 80` (all
+    /// Every listener on 127.0.0.1, at `base + 1 ..= base + 6` and `base + 80` (all
     /// ephemeral when `base` is 0).
     #[must_use]
     pub fn loopback(base: u16) -> Self {
@@ -101,6 +104,7 @@ impl Listen {
             casting: at(3),
             board: at(4),
             admin: at(5),
+            tally: at(6),
             http: at(80),
         }
     }
