@@ -100,10 +100,29 @@ async fn post<S: Store>(store: &S, board: &Board, records: &[CastRecord]) -> Res
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Error::Corrupt("a stored ballot does not fit a board entry"))?;
     let results = board.append_all(&entries).await;
+    // Every index the board gave, in cast order, up to the first append that failed;
+    // recorded in one store transaction.
+    let mut indexes = Vec::with_capacity(records.len());
+    let mut failure = None;
     for (record, result) in records.iter().zip(results) {
-        record_index(store, board, record, result?.index).await?;
+        match result {
+            Ok(appended) => indexes.push((record.tracking_code, appended.index)),
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    let posted = indexes.len();
+    // Ballots of a Test phase that ended while they were posted are no longer stored
+    // (and the Test board is frozen): the store skips them.
+    store.set_board_indexes(board.election(), indexes).await?;
+    if let Some(last) = records[..posted].last() {
         // In cast order, so every ballot up to this one is on the board.
-        board.mark_posted(record.seq);
+        board.mark_posted(last.seq);
+    }
+    if let Some(error) = failure {
+        return Err(error);
     }
     tracing::debug!(
         election = board.election(),

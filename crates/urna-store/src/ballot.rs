@@ -118,6 +118,16 @@ pub trait BallotStore: Send + Sync {
         index: u64,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Records the board indexes of several ballots in one transaction, each as
+    /// [`BallotStore::set_board_index`] does, all or none; a ballot no longer stored
+    /// (the Test phase's ballots are discarded when the election opens) is skipped.
+    /// Returns how many indexes are recorded.
+    fn set_board_indexes(
+        &self,
+        election: &str,
+        indexes: Vec<([u8; 32], u64)>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
     /// Records a spoiled ballot in Test or Open; the identical record again is a
     /// no-op, different bytes under the same tracking code are
     /// [`Conflict::TrackingCode`](crate::Conflict).

@@ -13,9 +13,9 @@ mod persistence;
 mod roll;
 
 pub use ballots::{
-    board_index_is_write_once, cast_last_counts, cast_once, concurrent_casts_once,
-    concurrent_retries_are_idempotent, spoiled_ballots, test_ballots_are_discarded_on_opening,
-    tracking_code_lookup,
+    board_index_is_write_once, board_indexes_in_one_batch, cast_last_counts, cast_once,
+    concurrent_casts_once, concurrent_retries_are_idempotent, spoiled_ballots,
+    test_ballots_are_discarded_on_opening, tracking_code_lookup,
 };
 pub use elections::{lifecycle_transitions, manifest_idempotence, results_are_write_once};
 pub use keys::{joint_key_is_set_once_in_draft, secrets_are_write_once};

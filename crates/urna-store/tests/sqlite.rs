@@ -33,6 +33,7 @@ conformance!(
     spoiled_ballots,
     tracking_code_lookup,
     board_index_is_write_once,
+    board_indexes_in_one_batch,
     board_logs,
     secrets_are_write_once,
     joint_key_is_set_once_in_draft,

@@ -264,6 +264,39 @@ pub async fn tracking_code_lookup<S: Store>(store: &S) -> Result<()> {
     Ok(())
 }
 
+/// Board indexes recorded as a batch: all or none, missing ballots skipped, and the
+/// same rules as one at a time.
+pub async fn board_indexes_in_one_batch<S: Store>(store: &S) -> Result<()> {
+    let id = "batched";
+    election_in(store, id, Revoting::Once, ElectionState::Open).await?;
+    let (a, b, c) = (ballot(1, 0), ballot(2, 0), ballot(3, 0));
+    for x in [&a, &b, &c] {
+        accepted(store, id, x.clone()).await?;
+    }
+    let (ca, cb, cc) = (a.tracking_code, b.tracking_code, c.tracking_code);
+    // A conflict anywhere records nothing.
+    store.set_board_index(id, &cc, 9).await?;
+    assert!(matches!(
+        store.set_board_indexes(id, vec![(ca, 7), (cc, 8)]).await,
+        Err(Error::Conflict(Conflict::BoardIndex))
+    ));
+    assert_eq!(
+        store.ballot(id, &ca).await?.and_then(|r| r.board_index),
+        None
+    );
+    // A ballot no longer stored is skipped; the same index again is no change.
+    let recorded = store
+        .set_board_indexes(id, vec![(ca, 7), ([9; 32], 10), (cb, 8), (cc, 9)])
+        .await?;
+    assert_eq!(recorded, 3);
+    for (code, index) in [(ca, 7), (cb, 8), (cc, 9)] {
+        let stored = store.ballot(id, &code).await?.and_then(|r| r.board_index);
+        assert_eq!(stored, Some(index));
+    }
+    assert!(store.unposted(id, 10).await?.is_empty());
+    Ok(())
+}
+
 /// The outbox of unposted ballots, and board indices set once.
 pub async fn board_index_is_write_once<S: Store>(store: &S) -> Result<()> {
     let id = "outbox";

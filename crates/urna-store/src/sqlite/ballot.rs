@@ -273,6 +273,31 @@ impl BallotStore for SqliteStore {
             .await
     }
 
+    async fn set_board_indexes(
+        &self,
+        election: &str,
+        indexes: Vec<([u8; 32], u64)>,
+    ) -> Result<u64> {
+        let indexes = indexes
+            .into_iter()
+            .map(|(code, index)| Ok((code, i64::try_from(index)?)))
+            .collect::<std::result::Result<Vec<_>, std::num::TryFromIntError>>()
+            .map_err(|_| Error::InvalidInput("board index"))?;
+        let election = election.to_owned();
+        self.write(move |tx| {
+            let mut recorded = 0;
+            for (code, index) in &indexes {
+                match set_board_index(tx, &election, code, *index) {
+                    Ok(()) => recorded += 1,
+                    Err(Error::NotFound(Missing::Ballot)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(recorded)
+        })
+        .await
+    }
+
     async fn record_spoiled(&self, election: &str, spoiled: SpoiledBallot) -> Result<()> {
         let election = election.to_owned();
         self.write(move |tx| spoil(tx, &election, &spoiled)).await
