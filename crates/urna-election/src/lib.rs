@@ -24,7 +24,7 @@ pub use error::{Error, Result};
 pub use keys::{ElectionKeys, KEYS_TAG};
 pub use manifest::{
     BallotStyle, Contest, ContestOption, Fraction, Limits, Manifest, ManifestError,
-    ReferendumRules, Revoting, TallyKind, format_rfc3339,
+    ReferendumRules, Revoting, TallyKind, Trustees, format_rfc3339,
 };
 pub use method::{Lot, Method, Pick, TieBreak};
 pub use methods::irv::{IrvOptions, Ties};

@@ -291,6 +291,48 @@ impl BallotStyle {
     }
 }
 
+/// Who holds the election's decryption key: `count` trustees run the key ceremony,
+/// any `threshold` of them can decrypt, fewer learn nothing (`1 ≤ threshold ≤ count`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trustees {
+    count: u32,
+    threshold: u32,
+}
+
+impl Trustees {
+    /// The most trustees a manifest may name.
+    pub const MAX: u32 = 100;
+
+    /// `threshold` of `count`, if `1 ≤ threshold ≤ count ≤` [`Trustees::MAX`].
+    #[must_use]
+    pub fn new(count: u32, threshold: u32) -> Option<Self> {
+        (1 <= threshold && threshold <= count && count <= Self::MAX)
+            .then_some(Self { count, threshold })
+    }
+
+    /// n: how many trustees take part in the key ceremony.
+    #[must_use]
+    pub fn count(self) -> u32 {
+        self.count
+    }
+
+    /// k: how many trustees suffice to decrypt.
+    #[must_use]
+    pub fn threshold(self) -> u32 {
+        self.threshold
+    }
+}
+
+impl Default for Trustees {
+    /// Two of three.
+    fn default() -> Self {
+        Self {
+            count: 3,
+            threshold: 2,
+        }
+    }
+}
+
 /// A validated election manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -302,6 +344,7 @@ pub struct Manifest {
     revoting: Revoting,
     contests: Vec<Contest>,
     styles: Vec<BallotStyle>,
+    trustees: Trustees,
 }
 
 impl Manifest {
@@ -383,6 +426,12 @@ impl Manifest {
     #[must_use]
     pub fn ballot_style(&self, id: &str) -> Option<&BallotStyle> {
         self.styles.iter().find(|s| s.id == id)
+    }
+
+    /// The trustees of the key ceremony: how many, and how many suffice to decrypt.
+    #[must_use]
+    pub fn trustees(&self) -> Trustees {
+        self.trustees
     }
 
     /// The canonical encoding (docs/protocol.md, "Canonical manifest encoding").

@@ -36,6 +36,7 @@ pub(super) fn encode(m: &Manifest) -> Vec<u8> {
             e.str(id);
         }
     }
+    e.u32(m.trustees.count()).u32(m.trustees.threshold());
     e.finish()
 }
 

@@ -20,6 +20,18 @@ pub(super) struct RawManifest {
     pub contests: Spanned<Vec<Spanned<RawContest>>>,
     #[serde(default)]
     pub ballot_styles: Option<Spanned<Vec<Spanned<RawStyle>>>>,
+    #[serde(default)]
+    pub trustees: Option<Spanned<RawTrustees>>,
+}
+
+/// The key ceremony's `{count, threshold}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTrustees {
+    #[serde(default)]
+    pub count: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub threshold: Option<Spanned<u32>>,
 }
 
 /// One contest.

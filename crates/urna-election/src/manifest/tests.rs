@@ -56,6 +56,10 @@ fn the_examples_validate() {
         &TieBreak::FixedOrder([4, 2, 0, 1, 3].map(CandidateId::new).into())
     );
     assert_eq!(club.ballot_style("juniors").unwrap().contests().len(), 3);
+    assert_eq!(
+        (club.trustees().count(), club.trustees().threshold()),
+        (3, 2)
+    );
 
     let ranked = Manifest::from_yaml(RANKED).unwrap();
     assert!(
@@ -98,6 +102,61 @@ ballot_styles: [{id: default, contests: [c1]}]
 }
 
 #[test]
+fn trustees_default_to_two_of_three_and_are_validated() {
+    let implicit = Manifest::from_yaml(SMALL).unwrap();
+    assert_eq!(implicit.trustees(), Trustees::default());
+    assert_eq!(
+        (implicit.trustees().count(), implicit.trustees().threshold()),
+        (3, 2)
+    );
+    let explicit =
+        Manifest::from_yaml(&format!("{SMALL}trustees: {{count: 3, threshold: 2}}\n")).unwrap();
+    assert_eq!(explicit.fingerprint(), implicit.fingerprint());
+    let five =
+        Manifest::from_yaml(&format!("{SMALL}trustees:\n  count: 5\n  threshold: 5\n")).unwrap();
+    assert_eq!(five.trustees(), Trustees::new(5, 5).unwrap());
+    let one = Manifest::from_yaml(&format!("{SMALL}trustees: {{count: 1, threshold: 1}}\n"));
+    assert_eq!(one.unwrap().trustees(), Trustees::new(1, 1).unwrap());
+    // The encoding ends with u32(count) u32(threshold).
+    let bytes = five.canonical_bytes();
+    assert_eq!(bytes[bytes.len() - 8..], [0, 0, 0, 5, 0, 0, 0, 5]);
+
+    let cases = [
+        ("trustees:\n  count: 0\n", 15, "trustees.count", "1 to 100"),
+        (
+            "trustees:\n  count: 101\n",
+            15,
+            "trustees.count",
+            "1 to 100",
+        ),
+        (
+            "trustees:\n  threshold: 0\n",
+            15,
+            "trustees.threshold",
+            "not 0",
+        ),
+        (
+            "trustees:\n  count: 4\n  threshold: 5\n",
+            16,
+            "trustees.threshold",
+            "trustee count (4), not 5",
+        ),
+        // The default threshold (2) exceeds a count of 1.
+        ("trustees:\n  count: 1\n", 15, "trustees", "not 2"),
+    ];
+    for (extra, line, field, message) in cases {
+        let e = error(&format!("{SMALL}{extra}"));
+        assert_eq!((e.line(), e.field()), (line, field), "{extra}: {e}");
+        assert!(e.message().contains(message), "{e}");
+    }
+    let unknown = error(&format!("{SMALL}trustees: {{count: 3, quorum: 2}}\n"));
+    assert!(unknown.message().contains("quorum"), "{unknown}");
+    assert_eq!(Trustees::new(3, 4), None);
+    assert_eq!(Trustees::new(0, 0), None);
+    assert_eq!(Trustees::new(101, 1), None);
+}
+
+#[test]
 fn fingerprint_changes_with_every_semantic_change() {
     let base = Manifest::from_yaml(SMALL).unwrap();
     let variants = [
@@ -124,6 +183,8 @@ fn fingerprint_changes_with_every_semantic_change() {
             "    method: plurality",
             "    method: plurality\n    tie_break: {rule: random, seed: x}",
         ),
+        format!("{SMALL}trustees: {{count: 4}}\n"),
+        format!("{SMALL}trustees: {{threshold: 3}}\n"),
         // Swapping the options changes the ballot.
         SMALL
             .replace("id: a\n        name: Ann", "id: TMP")

@@ -5,11 +5,13 @@ use std::collections::HashSet;
 
 use serde_saphyr::Spanned;
 
-use super::raw::{RawContest, RawManifest, RawOption, RawRange, RawStyle, RawTieBreak};
+use super::raw::{
+    RawContest, RawManifest, RawOption, RawRange, RawStyle, RawTieBreak, RawTrustees,
+};
 use super::time::parse_rfc3339;
 use super::{
     BallotStyle, Contest, ContestOption, Fraction, Limits, Manifest, ManifestError,
-    ReferendumRules, Revoting, TallyKind,
+    ReferendumRules, Revoting, TallyKind, Trustees,
 };
 use crate::method::{Method, TieBreak};
 use crate::profile::CandidateId;
@@ -102,6 +104,10 @@ fn build(raw: RawManifest) -> Result<Manifest> {
         }],
         Some(list) => styles(list, &contests)?,
     };
+    let trustees = match &raw.trustees {
+        None => Trustees::default(),
+        Some(t) => trustees(t)?,
+    };
     Ok(Manifest {
         id,
         title,
@@ -111,6 +117,30 @@ fn build(raw: RawManifest) -> Result<Manifest> {
         revoting,
         contests,
         styles,
+        trustees,
+    })
+}
+
+/// `{count, threshold}`, each defaulting as in [`Trustees::default`].
+fn trustees(raw: &Spanned<RawTrustees>) -> Result<Trustees> {
+    let default = Trustees::default();
+    let count = raw.value.count.as_ref();
+    let threshold = raw.value.threshold.as_ref();
+    let n = count.map_or(default.count(), |c| c.value);
+    let k = threshold.map_or(default.threshold(), |t| t.value);
+    if !(1..=Trustees::MAX).contains(&n) {
+        let message = format!("the trustee count must be 1 to {}", Trustees::MAX);
+        return Err(match count {
+            Some(c) => at(c, "trustees.count", message),
+            None => at(raw, "trustees", message),
+        });
+    }
+    Trustees::new(n, k).ok_or_else(|| {
+        let message = format!("the threshold must be 1 to the trustee count ({n}), not {k}");
+        match threshold {
+            Some(t) => at(t, "trustees.threshold", message),
+            None => at(raw, "trustees", message),
+        }
     })
 }
 
