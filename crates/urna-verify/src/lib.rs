@@ -16,7 +16,10 @@ pub mod verify;
 pub use error::Error;
 pub use export::{Exported, export};
 pub use range::CompactRange;
-pub use records::{PollsClosed, SpoiledBallot};
-pub use report::{Check, Failure, Report, Warning};
+pub use records::{
+    CeremonyRecord, CeremonyTag, ContestResult, ContestTally, DecryptionShare, PollsClosed,
+    SpoiledBallot, TallyRecord, result_body, signed_message,
+};
+pub use report::{Ceremony, Check, Failure, Report};
 pub use source::{DirSource, Source};
 pub use verify::{Options, Progress, verify};

@@ -1,5 +1,12 @@
 //! The bodies of the board records the verifier reads besides ballots, decoded from
-//! docs/protocol.md §4.4 and §4.5 (independently of the services that write them).
+//! docs/protocol.md §4.4, §4.5, §4.7 and §4.8 (independently of the services that
+//! write them).
+
+mod ceremony;
+mod tally;
+
+pub use ceremony::{CeremonyRecord, CeremonyTag, signed_message};
+pub use tally::{ContestResult, ContestTally, DecryptionShare, TallyRecord, result_body};
 
 use urna_crypto::encoding::{Decoder, Encoder, decode_scalar};
 use urna_crypto::{ContestOpening, DecodeError};
@@ -25,6 +32,9 @@ pub struct PollsClosed {
     pub closed_at: u64,
     /// The number of Ballot entries before this entry.
     pub ballots: u64,
+    /// The number of credentials auth issued for the election (the most voters who
+    /// can have a counted ballot).
+    pub credentials_issued: u64,
 }
 
 impl PollsClosed {
@@ -34,7 +44,8 @@ impl PollsClosed {
         enc.str(POLLS_CLOSED_TAG)
             .str(&self.election_id)
             .u64(self.closed_at)
-            .u64(self.ballots);
+            .u64(self.ballots)
+            .u64(self.credentials_issued);
         enc.finish()
     }
 
@@ -51,6 +62,7 @@ impl PollsClosed {
             election_id: dec.str(MAX_ID_LEN)?.to_owned(),
             closed_at: dec.u64()?,
             ballots: dec.u64()?,
+            credentials_issued: dec.u64()?,
         };
         dec.finish()?;
         Ok(closed)
@@ -105,6 +117,7 @@ mod tests {
             election_id: "club".into(),
             closed_at: 0x0102,
             ballots: 3,
+            credentials_issued: 5,
         };
         let bytes = closed.encode();
         let mut expected = vec![0, 0, 0, 20];
@@ -113,6 +126,7 @@ mod tests {
         expected.extend_from_slice(b"club");
         expected.extend_from_slice(&0x0102u64.to_be_bytes());
         expected.extend_from_slice(&3u64.to_be_bytes());
+        expected.extend_from_slice(&5u64.to_be_bytes());
         assert_eq!(bytes, expected);
         assert_eq!(PollsClosed::decode(&bytes).unwrap(), closed);
         let mut trailing = bytes.clone();

@@ -1,8 +1,11 @@
 //! The verifier's report: each named check with how many items passed, every failure
-//! with the board entry it concerns, and what was not checked.
+//! with the board entry it concerns, and the election's summary (ceremony, counts,
+//! recounted results).
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+use crate::records::ContestResult;
 
 /// A named check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,11 +49,27 @@ pub enum Check {
     PollsClosed,
     /// No ballot or spoiled ballot after polls closed.
     AfterClose,
+    /// The ballots counted (one per credential) are no more than the credentials
+    /// issued, as the polls-closed entry states them.
+    CredentialsIssued,
+    /// The key ceremony's records decode, come in order, and replayed through the
+    /// ceremony (§1.12) give the threshold key entry, whose K is the election key.
+    KeyCeremony,
+    /// Every dealing, complaint, reveal and decryption share is signed by its
+    /// trustee's registered Ed25519 key.
+    TrusteeSignature,
+    /// The tally record holds the homomorphic sums and counts of the counted ballots.
+    TallyRecord,
+    /// Every decryption share answers the tally record (batch, trustee of the
+    /// threshold key) and its proofs verify.
+    DecryptionShare,
+    /// The result is the recount of the totals the first k shares per batch decrypt.
+    Result,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 18] = [
+    pub const ALL: [Check; 24] = [
         Check::CheckpointSignature,
         Check::TreeRoot,
         Check::HashTiles,
@@ -69,6 +88,12 @@ impl Check {
         Check::SpoiledNotCast,
         Check::PollsClosed,
         Check::AfterClose,
+        Check::CredentialsIssued,
+        Check::KeyCeremony,
+        Check::TrusteeSignature,
+        Check::TallyRecord,
+        Check::DecryptionShare,
+        Check::Result,
     ];
 
     /// The check's name, as printed.
@@ -92,6 +117,12 @@ impl Check {
             Check::SpoiledNotCast => "spoiled ballot not cast",
             Check::PollsClosed => "polls closed",
             Check::AfterClose => "nothing cast after close",
+            Check::CredentialsIssued => "credentials issued",
+            Check::KeyCeremony => "key ceremony",
+            Check::TrusteeSignature => "trustee signature",
+            Check::TallyRecord => "tally record",
+            Check::DecryptionShare => "decryption shares",
+            Check::Result => "result",
         }
     }
 }
@@ -122,23 +153,26 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Something the verifier did not check (not a failure).
+/// The key ceremony as the board records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// The first entry it concerns.
-    pub entry: u64,
-    /// How many entries it concerns.
-    pub count: u64,
-    /// What was not checked.
-    pub detail: String,
+pub struct Ceremony {
+    /// k: how many trustees decrypt.
+    pub threshold: u32,
+    /// n: the registered trustees.
+    pub trustees: u32,
+    /// The dealers whose dealings make the key.
+    pub qualified: Vec<u32>,
 }
 
-impl fmt::Display for Warning {
+impl fmt::Display for Ceremony {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let qualified: Vec<String> = self.qualified.iter().map(u32::to_string).collect();
         write!(
             f,
-            "not yet checked: {} ({} entries, the first at {})",
-            self.detail, self.count, self.entry
+            "key ceremony: {} of {} trustees, qualified dealers {}",
+            self.threshold,
+            self.trustees,
+            qualified.join(", ")
         )
     }
 }
@@ -150,10 +184,12 @@ pub struct Report {
     pub(crate) size: u64,
     pub(crate) passed: BTreeMap<Check, u64>,
     pub(crate) failures: Vec<Failure>,
-    pub(crate) warnings: Vec<Warning>,
     pub(crate) ballots: u64,
     pub(crate) spoiled: u64,
     pub(crate) counted: u64,
+    pub(crate) credentials_issued: Option<u64>,
+    pub(crate) ceremony: Option<Ceremony>,
+    pub(crate) results: Vec<ContestResult>,
 }
 
 impl Report {
@@ -189,9 +225,19 @@ impl Report {
             .any(|f| f.check == check && f.entry == Some(entry))
     }
 
-    /// What was not checked.
-    pub fn warnings(&self) -> &[Warning] {
-        &self.warnings
+    /// The key ceremony, once its threshold key entry was read.
+    pub fn ceremony(&self) -> Option<&Ceremony> {
+        self.ceremony.as_ref()
+    }
+
+    /// The credentials issued, as the polls-closed entry states them.
+    pub fn credentials_issued(&self) -> Option<u64> {
+        self.credentials_issued
+    }
+
+    /// The results as the verifier recounted them (empty until a result entry).
+    pub fn results(&self) -> &[ContestResult] {
+        &self.results
     }
 
     /// Ballot entries on the board.
@@ -242,6 +288,27 @@ impl fmt::Display for Report {
             "{} entries: {} ballots, {} spoiled, {} counted",
             self.size, self.ballots, self.spoiled, self.counted
         )?;
+        if let Some(issued) = self.credentials_issued {
+            writeln!(f, "credentials issued: {issued}")?;
+        }
+        if let Some(ceremony) = &self.ceremony {
+            writeln!(f, "{ceremony}")?;
+        }
+        for contest in &self.results {
+            let totals: Vec<String> = contest
+                .totals
+                .iter()
+                .map(|(option, total)| format!("{option} {total}"))
+                .collect();
+            writeln!(
+                f,
+                "contest {} ({} ballots): {}; elected: {}",
+                contest.contest,
+                contest.ballots,
+                totals.join(", "),
+                contest.winners.join(", ")
+            )?;
+        }
         for check in Check::ALL {
             let failed = self.failures.iter().filter(|x| x.check == check).count();
             let status = if failed > 0 { "FAILED" } else { "ok" };
@@ -254,9 +321,6 @@ impl fmt::Display for Report {
         }
         for failure in &self.failures {
             writeln!(f, "{failure}")?;
-        }
-        for warning in &self.warnings {
-            writeln!(f, "{warning}")?;
         }
         Ok(())
     }

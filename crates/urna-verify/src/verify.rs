@@ -1,7 +1,9 @@
 //! The verification pass: one streaming read of the board, every check named.
 
 mod board;
+mod ceremony;
 mod genesis;
+mod tally;
 mod tiles;
 
 use urna_board::{Checkpoint, NoteVerifier, SignedCheckpoint, TreeHash};
@@ -95,7 +97,7 @@ pub fn verify(
         }
     }
     let yaml = source.manifest_yaml()?;
-    let mut board = Board::new(&yaml, options);
+    let mut board = Board::new(&yaml, options, source, latest.size);
 
     let mut range = CompactRange::new();
     let mut tiles = Tiles::default();
@@ -120,7 +122,7 @@ pub fn verify(
             break;
         };
         for (offset, entry) in entries.into_iter().enumerate() {
-            board.entry(start + offset as u64, entry, &mut report);
+            board.entry(start + offset as u64, entry, &mut report)?;
             let leaf = TreeHash::leaf(entry);
             range.push_hash(leaf);
             tiles.push(leaf, source, &mut report)?;

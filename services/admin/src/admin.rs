@@ -310,6 +310,7 @@ impl<S: Store> Admin<S> {
             election_id: record.id.clone(),
             closed_at: self.inner.clock.now(),
             ballots: self.count_ballots(election, Phase::Open).await?,
+            credentials_issued: self.inner.store.credentials_issued(election).await?,
         };
         let entry = Entry::new(EntryKind::PollsClosed, record.fingerprint, closed.encode())
             .map_err(|_| AdminError::Corrupt("polls-closed entry too large"))?;
@@ -318,6 +319,7 @@ impl<S: Store> Admin<S> {
             election,
             index = appended.index,
             ballots = closed.ballots,
+            credentials_issued = closed.credentials_issued,
             "polls closed"
         );
         Ok(appended.index)

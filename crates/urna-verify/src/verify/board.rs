@@ -1,26 +1,31 @@
 //! The state carried along the stream of entries, and the checks of each entry kind.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use urna_board::{Entry, EntryKind, NoteVerifier};
+use urna_board::{Entry, EntryKind, NoteVerifier, TreeHash};
 use urna_crypto::encoding::Decoder;
 use urna_crypto::{BatchVerifier, EncryptedBallot, EncryptionKey, VerifyError};
 use urna_election::Revoting;
 
-use super::Options;
+use super::ceremony::CeremonyRecords;
 use super::genesis::{self, Election, Keys};
+use super::tally::Tally;
+use super::{BUNDLE, Options, split_bundle};
+use crate::error::Error;
 use crate::records::{PollsClosed, SpoiledBallot};
-use crate::report::{Check, Report, Warning};
+use crate::report::{Check, Report};
+use crate::source::Source;
 
 /// The longest ballot style id (docs/protocol.md §1.9).
 const MAX_STYLE_LEN: usize = 64;
 
 /// What one credential (by nullifier) has on the board: the tracking codes of its
-/// cast and spoiled ballots, and whether one of its ballots counts.
+/// cast and spoiled ballots, and its counted ballot.
 #[derive(Default)]
 struct Credential {
-    /// Whether a ballot of this credential was cast before polls closed.
-    counted: bool,
+    /// The ballot in the tally: the latest cast before polls closed, by board index
+    /// and leaf hash (so a re-cast can take it out of the sums).
+    counted: Option<(u64, TreeHash)>,
     cast: Vec<[u8; 32]>,
     spoiled: Vec<[u8; 32]>,
 }
@@ -29,39 +34,68 @@ struct Credential {
 pub(super) struct Board<'a> {
     yaml: &'a str,
     options: &'a Options,
+    source: &'a dyn Source,
+    size: u64,
     election: Option<Election>,
     keys: Option<Keys>,
     encryption: Option<EncryptionKey>,
     credentials: HashMap<[u8; 32], Credential>,
     pending: Vec<(u64, EncryptedBallot)>,
     closed: Option<u64>,
-    unchecked: BTreeMap<&'static str, (u64, u64)>,
+    ceremony: CeremonyRecords,
+    tally: Option<Tally>,
 }
 
 impl<'a> Board<'a> {
-    pub(super) fn new(yaml: &'a str, options: &'a Options) -> Self {
+    /// The state before entry 0 of the `size` entries `source` serves.
+    pub(super) fn new(
+        yaml: &'a str,
+        options: &'a Options,
+        source: &'a dyn Source,
+        size: u64,
+    ) -> Self {
         Self {
             yaml,
             options,
+            source,
+            size,
             election: None,
             keys: None,
             encryption: None,
             credentials: HashMap::new(),
             pending: Vec::new(),
             closed: None,
-            unchecked: BTreeMap::new(),
+            ceremony: CeremonyRecords::default(),
+            tally: None,
         }
     }
 
     /// Checks entry `index`.
-    pub(super) fn entry(&mut self, index: u64, bytes: &[u8], report: &mut Report) {
+    ///
+    /// # Errors
+    /// [`Error`] if the source cannot be read again for a superseded ballot.
+    pub(super) fn entry(
+        &mut self,
+        index: u64,
+        bytes: &[u8],
+        report: &mut Report,
+    ) -> Result<(), Error> {
         let entry = match Entry::decode(bytes) {
             Ok(entry) => entry,
-            Err(e) => return report.fail(Check::EntryEncoding, Some(index), e.to_string()),
+            Err(e) => {
+                report.fail(Check::EntryEncoding, Some(index), e.to_string());
+                return Ok(());
+            }
         };
         report.pass(Check::EntryEncoding);
         match index {
-            0 => self.election = genesis::manifest(self.yaml, &entry, report),
+            0 => {
+                self.election = genesis::manifest(self.yaml, &entry, report);
+                self.tally = self
+                    .election
+                    .as_ref()
+                    .map(|e| Tally::new(&e.manifest, &e.max_values));
+            }
             1 => {
                 self.keys = genesis::keys(
                     &entry,
@@ -73,46 +107,66 @@ impl<'a> Board<'a> {
             }
             _ => {}
         }
-        if let Some(election) = &self.election {
-            if *entry.election() == election.fingerprint {
-                report.pass(Check::Fingerprint);
-            } else {
-                return report.fail(
-                    Check::Fingerprint,
-                    Some(index),
-                    "the entry is for another election",
-                );
-            }
+        let Some(election) = &self.election else {
+            return Ok(());
+        };
+        if *entry.election() == election.fingerprint {
+            report.pass(Check::Fingerprint);
+        } else {
+            report.fail(
+                Check::Fingerprint,
+                Some(index),
+                "the entry is for another election",
+            );
+            return Ok(());
         }
+        let fingerprint = election.fingerprint;
+        let body = entry.body();
         match entry.kind() {
             EntryKind::ElectionManifest if index != 0 => {
                 report.fail(Check::Manifest, Some(index), "a second manifest entry");
             }
-            EntryKind::KeyCeremony if index != 1 => self.unchecked(index, "key ceremony records"),
+            EntryKind::KeyCeremony if index != 1 => {
+                let joint = self.keys.as_ref().map(|k| k.joint);
+                self.ceremony
+                    .record(index, body, &fingerprint, joint.as_ref(), report);
+            }
             EntryKind::ElectionManifest | EntryKind::KeyCeremony => {}
-            EntryKind::Ballot => self.ballot(index, entry.body(), report),
-            EntryKind::SpoiledBallot => self.spoiled(index, entry.body(), report),
-            EntryKind::PollsClosed => self.polls_closed(index, entry.body(), report),
-            EntryKind::TallyRecord => self.unchecked(index, "tally records"),
-            EntryKind::DecryptionShare => self.unchecked(index, "decryption shares"),
-            EntryKind::ShuffleRecord => self.unchecked(index, "shuffle records"),
-            EntryKind::Result => self.unchecked(index, "results"),
-            _ => self.unchecked(index, "entries of a kind this verifier does not know"),
+            EntryKind::Ballot => self.ballot(index, bytes, body, report)?,
+            EntryKind::SpoiledBallot => self.spoiled(index, body, report),
+            EntryKind::PollsClosed => self.polls_closed(index, body, report),
+            EntryKind::TallyRecord => {
+                if let Some(tally) = &mut self.tally {
+                    tally.record(index, body, self.closed, &self.ceremony, report);
+                }
+            }
+            EntryKind::DecryptionShare => {
+                if let Some(tally) = &mut self.tally {
+                    tally.share(index, body, &fingerprint, &self.ceremony, report);
+                }
+            }
+            EntryKind::Result => {
+                if let (Some(tally), Some(election)) = (&mut self.tally, &self.election) {
+                    tally.result(index, body, &election.manifest, &self.ceremony, report);
+                }
+            }
+            _ => report.fail(
+                Check::EntryEncoding,
+                Some(index),
+                "an entry of a kind urna's homomorphic tally never writes",
+            ),
         }
+        Ok(())
     }
 
     /// Verifies the last batch and fills in the totals; returns the board key to check
     /// checkpoints with (the pinned one, else entry 1's).
     pub(super) fn finish(mut self, report: &mut Report) -> Option<NoteVerifier> {
         self.flush(report);
-        for (what, (entry, count)) in &self.unchecked {
-            report.warnings.push(Warning {
-                entry: *entry,
-                count: *count,
-                detail: (*what).to_owned(),
-            });
+        if self.election.is_some() {
+            self.ceremony.finish(report);
         }
-        report.counted = self.credentials.values().filter(|c| c.counted).count() as u64;
+        report.counted = self.counted();
         self.options
             .board_key
             .clone()
@@ -128,9 +182,38 @@ impl<'a> Board<'a> {
         (ballot.tracking_code(), credential)
     }
 
-    fn unchecked(&mut self, index: u64, what: &'static str) {
-        let seen = self.unchecked.entry(what).or_insert((index, 0));
-        seen.1 += 1;
+    /// Credentials with a counted ballot.
+    fn counted(&self) -> u64 {
+        self.credentials
+            .values()
+            .filter(|c| c.counted.is_some())
+            .count() as u64
+    }
+
+    /// Entry `index` read again from the source (a superseded ballot, to take it out
+    /// of the sums), which must hash to the leaf read the first time.
+    fn reread(
+        &self,
+        index: u64,
+        leaf: TreeHash,
+        report: &mut Report,
+    ) -> Result<Option<EncryptedBallot>, Error> {
+        let bundle = index / BUNDLE;
+        let width = (self.size - bundle * BUNDLE).min(BUNDLE);
+        let partial = (width < BUNDLE).then_some(width as u8);
+        let bytes = self.source.entry_bundle(bundle, partial)?;
+        let entry = split_bundle(&bytes, width)
+            .and_then(|entries| entries.get((index % BUNDLE) as usize).copied())
+            .filter(|entry| TreeHash::leaf(entry) == leaf);
+        let Some(entry) = entry.and_then(|e| Entry::decode(e).ok()) else {
+            report.fail(
+                Check::TreeRoot,
+                Some(index),
+                "the source serves other bytes for this entry on a second read",
+            );
+            return Ok(None);
+        };
+        Ok(self.decode(index, entry.body(), Check::BallotEncoding, report))
     }
 
     /// Decodes a ballot against the style it names, for this election.
@@ -209,11 +292,17 @@ impl<'a> Board<'a> {
         }
     }
 
-    fn ballot(&mut self, index: u64, body: &[u8], report: &mut Report) {
+    fn ballot(
+        &mut self,
+        index: u64,
+        bytes: &[u8],
+        body: &[u8],
+        report: &mut Report,
+    ) -> Result<(), Error> {
         report.ballots += 1;
         self.after_close(index, "a ballot", report);
         let Some(ballot) = self.decode(index, body, Check::BallotEncoding, report) else {
-            return;
+            return Ok(());
         };
         report.pass(Check::BallotEncoding);
         self.signatures(index, &ballot, report);
@@ -243,11 +332,23 @@ impl<'a> Board<'a> {
             "a second ballot of one credential under `once`",
         );
         credential.cast.push(code);
-        credential.counted |= open;
+        if open {
+            let superseded = credential.counted.replace((index, TreeHash::leaf(bytes)));
+            if let Some((old, leaf)) = superseded
+                && let Some(old) = self.reread(old, leaf, report)?
+                && let Some(tally) = &mut self.tally
+            {
+                tally.subtract(&old);
+            }
+            if let Some(tally) = &mut self.tally {
+                tally.add(&ballot);
+            }
+        }
         self.pending.push((index, ballot));
         if self.pending.len() >= self.options.batch_size {
             self.flush(report);
         }
+        Ok(())
     }
 
     /// Verifies the pending ballots' proofs in one batch; on failure the batch names
@@ -343,6 +444,20 @@ impl<'a> Board<'a> {
                 format!(
                     "it counts {} ballots, the board has {} before it",
                     closed.ballots, report.ballots
+                ),
+            );
+        }
+        report.credentials_issued = Some(closed.credentials_issued);
+        let counted = self.counted();
+        if counted <= closed.credentials_issued {
+            report.pass(Check::CredentialsIssued);
+        } else {
+            report.fail(
+                Check::CredentialsIssued,
+                Some(index),
+                format!(
+                    "{counted} ballots are counted, only {} credentials were issued",
+                    closed.credentials_issued
                 ),
             );
         }

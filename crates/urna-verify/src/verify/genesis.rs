@@ -14,6 +14,9 @@ pub(super) struct Election {
     pub(super) fingerprint: [u8; 32],
     pub(super) revoting: Revoting,
     pub(super) layouts: HashMap<String, BallotLayout>,
+    pub(super) manifest: Manifest,
+    /// Per contest, the largest value a ballot adds to one option.
+    pub(super) max_values: HashMap<String, u64>,
 }
 
 /// What the keys entry establishes.
@@ -61,11 +64,18 @@ pub(super) fn manifest(yaml: &str, entry: &Entry, report: &mut Report) -> Option
         }
     }
     report.pass(Check::Manifest);
+    let max_values = layouts
+        .values()
+        .flat_map(|layout| layout.contests())
+        .map(|(id, shape)| (id.clone(), shape.max_value()))
+        .collect();
     Some(Election {
         id: manifest.id().to_owned(),
         fingerprint: manifest.fingerprint(),
         revoting: manifest.revoting(),
         layouts,
+        max_values,
+        manifest,
     })
 }
 

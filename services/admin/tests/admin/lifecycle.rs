@@ -92,8 +92,13 @@ async fn an_election_goes_from_manifest_to_polls_closed() {
     assert_eq!(board.len(), 3);
     let body = polls_closed(&board[2]);
     assert_eq!(
-        (body.election_id.as_str(), body.closed_at, body.ballots),
-        (id.as_str(), NOW, 0)
+        (
+            body.election_id.as_str(),
+            body.closed_at,
+            body.ballots,
+            body.credentials_issued
+        ),
+        (id.as_str(), NOW, 0, 0)
     );
 
     let again = h.close(&id).await.unwrap();
@@ -146,6 +151,15 @@ async fn test_ballots_are_discarded_and_every_ballot_precedes_polls_closed() {
     assert_eq!(open.discarded_test_ballots, 2);
     assert_eq!(h.status(&id).await.unwrap().ballots_cast, 0);
 
+    // Auth records two credentials (the ballots below bypass auth): polls-closed
+    // states auth's count, not one derived from the board.
+    for voter in ["v0", "v1"] {
+        election
+            .store()
+            .record_issuance(&id, voter, voter.as_bytes(), b"signature")
+            .await
+            .unwrap();
+    }
     let mut cast_codes = Vec::new();
     for _ in 0..3 {
         cast_codes.push(cast(&election).await);
@@ -165,7 +179,8 @@ async fn test_ballots_are_discarded_and_every_ballot_precedes_polls_closed() {
     on_board.sort_unstable();
     cast_codes.sort_unstable();
     assert_eq!(on_board, cast_codes);
-    assert_eq!(polls_closed(&board[5]).ballots, 3);
+    let body = polls_closed(&board[5]);
+    assert_eq!((body.ballots, body.credentials_issued), (3, 2));
 
     let status = h.status(&id).await.unwrap();
     assert_eq!((status.ballots_cast, status.board_size), (3, 6));
