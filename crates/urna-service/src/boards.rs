@@ -1,5 +1,6 @@
 //! The per-process registry of open boards: opening a board starts its sequencer,
-//! writes the genesis entries of an empty log, and starts its poster.
+//! writes the genesis entries of an empty log (the manifest, the election keys and
+//! the key ceremony's records), and starts its poster.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use urna_store::{CastRecord, ElectionState, Phase, SpoiledBallot, Store};
 
 use crate::board::{BallotSource, Board, BoxFuture, BoxedStore, Parts};
 use crate::error::Error;
-use crate::{keys, poster};
+use crate::{ceremony, keys, poster};
 
 /// The registry of boards; one per process, cheap to clone.
 pub struct Boards<S> {
@@ -133,6 +134,7 @@ impl<S: Store> Boards<S> {
         let origin = keys::origin(&self.inner.public_name, election, phase);
         let signer = keys::board_signer(&secrets, &origin)?;
         let verifier = signer.verifier();
+        let ceremony = ceremony::ceremony_bodies(store, election).await?;
         let genesis = [
             Entry::new(
                 EntryKind::ElectionManifest,
@@ -146,6 +148,11 @@ impl<S: Store> Boards<S> {
             ),
         ]
         .into_iter()
+        .chain(
+            ceremony
+                .into_iter()
+                .map(|body| Entry::new(EntryKind::KeyCeremony, record.fingerprint, body)),
+        )
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Error::Corrupt("genesis entry too large"))?;
 
@@ -202,7 +209,8 @@ impl<S: Store> Boards<S> {
 }
 
 /// Appends the genesis entries the log lacks (entry 0: the manifest, entry 1: the
-/// election's public keys) and checks those it has.
+/// election's public keys, entries 2..: the key ceremony's records), all in one
+/// sequencing step, and checks those it has.
 async fn genesis_check(board: &Board, genesis: &[Entry]) -> Result<(), Error> {
     let have = board.entries(0, genesis.len() as u64).await?;
     for (stored, expected) in have.iter().zip(genesis) {

@@ -8,6 +8,7 @@
 pub mod board;
 pub mod board_grpc;
 pub mod boards;
+pub mod ceremony;
 pub mod clock;
 pub mod elections;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod testing;
 
 pub use board::{Board, spoiled_body};
 pub use boards::Boards;
+pub use ceremony::{ceremony_bodies, dealing_payload};
 pub use clock::{Clock, SystemClock};
 pub use elections::{ElectionContext, Elections};
 pub use error::Error;

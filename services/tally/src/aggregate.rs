@@ -36,9 +36,6 @@ impl<S: Store> Tally<S> {
         if record.state != ElectionState::Closed {
             return Err(TallyError::WrongPhase("a closed election"));
         }
-        // The ceremony's record must be on the board before the tally that uses its
-        // key; normally it is already (appended right after genesis).
-        self.publish_ceremony(election).await?;
         let context = self
             .elections
             .get(election)

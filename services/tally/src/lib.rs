@@ -11,7 +11,6 @@ pub mod deadlines;
 pub mod decrypt;
 pub mod error;
 pub mod grpc;
-pub mod publish;
 pub mod seal;
 pub mod tally;
 

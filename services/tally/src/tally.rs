@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 use ed25519_dalek::{Signature, VerifyingKey};
 use urna_crypto::DlogTable;
 use urna_crypto::dkg::DkgParameters;
+use urna_election::Manifest;
+pub use urna_service::dealing_payload;
 use urna_service::{Boards, Elections};
 use urna_store::{Store, TallyConfig, TrusteeKeys};
 
@@ -38,8 +40,9 @@ impl<S: Store> Tally<S> {
         }
     }
 
-    /// The election's fingerprint and its ceremony's parameters (recording the
-    /// default 2-of-3 configuration if none is recorded yet).
+    /// The election's fingerprint and its ceremony's parameters: k and n are the
+    /// manifest's `trustees` (docs/protocol.md §3.1), read from the stored manifest
+    /// each time, since a Draft manifest may still be replaced.
     pub(crate) async fn parameters(
         &self,
         election: &str,
@@ -49,13 +52,12 @@ impl<S: Store> Tally<S> {
             .election(election)
             .await?
             .ok_or(TallyError::UnknownElection)?;
-        let config = match self.store.tally_config(election).await? {
-            Some(config) => config,
-            None => {
-                self.store
-                    .init_tally_config(election, TallyConfig::default())
-                    .await?
-            }
+        let trustees = Manifest::from_yaml(&record.source)
+            .map_err(|_| TallyError::Board(urna_service::Error::Corrupt("stored manifest")))?
+            .trustees();
+        let config = TallyConfig {
+            trustees: trustees.count(),
+            threshold: trustees.threshold(),
         };
         let params = DkgParameters::new(record.fingerprint, config.threshold, config.trustees)
             .map_err(|_| TallyError::WrongPhase("a valid trustee count and threshold"))?;
@@ -110,19 +112,6 @@ pub fn push_lp(out: &mut Vec<u8>, field: &[u8]) {
     let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(field);
-}
-
-/// The payload a dealer signs: `lp(dealing)` then `lp(u32be(j)) ‖ lp(ciphertext)` for
-/// each sealed share in order.
-#[must_use]
-pub fn dealing_payload(dealing: &[u8], shares: &[(u32, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    push_lp(&mut out, dealing);
-    for (recipient, sealed) in shares {
-        push_lp(&mut out, &recipient.to_be_bytes());
-        push_lp(&mut out, sealed);
-    }
-    out
 }
 
 /// Checks a trustee index against the ceremony's parameters.

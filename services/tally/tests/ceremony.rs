@@ -21,7 +21,7 @@ use urna_crypto::{
 };
 use urna_election::{Revoting, layout};
 use urna_proto::v1 as pb;
-use urna_service::{Boards, Elections};
+use urna_service::{Board, Boards, Elections, ceremony_bodies};
 use urna_store::conformance::{election_in, manifest};
 use urna_store::{
     BallotStore, CeremonyPhase, ElectionSecrets, ElectionState, ElectionStore, KeyStore, NewBallot,
@@ -192,6 +192,14 @@ impl Fixture {
             .unwrap();
     }
 
+    /// Trustee `index` confirms its shares, having filed `complaints` complaints.
+    async fn confirm(&self, index: u32, complaints: u32) -> Result<u32, TallyError> {
+        let signature = self.sign(index, "shares-checked", &complaints.to_be_bytes());
+        self.tally
+            .confirm_shares(ELECTION, index, complaints, signature)
+            .await
+    }
+
     /// Closes rounds, expecting each to lead to the next of `phases`.
     async fn close_rounds(&self, phases: &[CeremonyPhase]) {
         for phase in phases {
@@ -205,28 +213,16 @@ impl Fixture {
         state.trustees[index - 1].disqualification
     }
 
-    /// Once the election leaves Draft, the ceremony's record follows the genesis
-    /// entries on the board, once however often it is published.
-    async fn publishes_after_genesis(&mut self) {
-        assert!(matches!(
-            self.tally.publish_ceremony(ELECTION).await,
-            Err(TallyError::Board(_))
-        ));
-        self.leave_draft().await;
-        let bodies = self.tally.ceremony_bodies(ELECTION).await.unwrap();
+    /// Once the election leaves Draft, the ceremony's record is part of the board's
+    /// genesis: entries 2..9, right after the manifest and the election keys.
+    async fn genesis_carries_the_ceremony(&mut self) {
+        let bodies = ceremony_bodies(&self.store, ELECTION).await.unwrap();
         // 3 trustees, 3 dealings, the key.
         assert_eq!(bodies.len(), 7);
-        let indices = self.tally.publish_ceremony(ELECTION).await.unwrap();
-        assert_eq!(indices, (2..9).collect::<Vec<u64>>());
-        let again = self.tally.publish_ceremony(ELECTION).await.unwrap();
-        assert_eq!(again, indices);
+        self.leave_draft().await;
         let board = self.boards.get(ELECTION).await.unwrap();
-        let entries = board.entries(2, 9).await.unwrap();
-        for (bytes, body) in entries.iter().zip(&bodies) {
-            let entry = Entry::decode(bytes).unwrap();
-            assert_eq!(entry.kind(), EntryKind::KeyCeremony);
-            assert_eq!(entry.body(), &body[..]);
-        }
+        assert_eq!(board.latest().checkpoint().size(), 9);
+        assert_ceremony_entries(&board, &bodies).await;
         self.boards.shutdown().await;
     }
 
@@ -344,7 +340,7 @@ async fn an_honest_two_of_three_ceremony_fixes_a_joint_key_any_two_can_use() {
     let share = |i: usize| (received[i].0, &received[i].1[..]);
     f.decrypts_with(&[share(0), share(2)]).await;
     f.decrypts_with(&[share(1), share(2)]).await;
-    f.publishes_after_genesis().await;
+    f.genesis_carries_the_ceremony().await;
 }
 
 #[tokio::test]
@@ -448,6 +444,85 @@ async fn a_wrong_revealed_share_disqualifies_its_dealer() {
     let (shares_2, _) = f.receive(2).await;
     let (shares_3, _) = f.receive(3).await;
     f.decrypts_with(&[(2, &shares_2), (3, &shares_3)]).await;
+}
+
+#[tokio::test]
+async fn confirmations_from_every_dealer_close_the_complaint_round_at_once() {
+    let mut f = Fixture::new(11).await;
+    f.register_all().await;
+    f.deal(1, None).await;
+    f.deal(2, None).await;
+    f.deal(3, Some(1)).await;
+    let (shares_1, complaints) = f.receive(1).await;
+    assert_eq!(complaints, vec![Complaint::new(1, 3)]);
+    // Trustee 1 cannot claim fewer complaints than it files, nor sign for another.
+    f.complain(&complaints[0]).await;
+    assert!(matches!(
+        f.confirm(1, 0).await,
+        Err(TallyError::Invalid(Invalid::Confirmation))
+    ));
+    let forged = f.sign(2, "shares-checked", &1u32.to_be_bytes());
+    assert!(matches!(
+        f.tally.confirm_shares(ELECTION, 1, 1, forged).await,
+        Err(TallyError::Unauthenticated)
+    ));
+    assert_eq!(f.confirm(1, 1).await.unwrap(), 1);
+    // A retry is a no-op; a complaint after confirming is refused.
+    assert_eq!(f.confirm(1, 1).await.unwrap(), 1);
+    let late = Complaint::new(1, 2).to_bytes().to_vec();
+    let signature = f.sign(1, "complaint", &late);
+    assert!(matches!(
+        f.tally.submit_complaint(ELECTION, 1, late, signature).await,
+        Err(TallyError::WrongPhase(_))
+    ));
+    assert_eq!(f.confirm(2, 0).await.unwrap(), 2);
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Complaints);
+    assert_eq!(state.confirmed, vec![1, 2]);
+    assert_eq!(&state.election, f.params.election());
+    // The last dealer's confirmation closes the round: its complaint is to answer.
+    assert_eq!(f.confirm(3, 0).await.unwrap(), 3);
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Reveals);
+    assert!(matches!(
+        f.confirm(3, 0).await,
+        Err(TallyError::WrongPhase(_))
+    ));
+    let revealed = f.trustees[2]
+        .dealer
+        .reveal(&complaints[0])
+        .unwrap()
+        .to_bytes();
+    let signature = f.sign(3, "reveal", &revealed);
+    f.tally
+        .submit_reveal(ELECTION, 3, revealed, signature)
+        .await
+        .unwrap();
+    let (shares_2, _) = f.receive(2).await;
+    f.decrypts_with(&[(1, &shares_1), (2, &shares_2)]).await;
+}
+
+#[tokio::test]
+async fn a_trustee_that_never_dealt_need_not_confirm() {
+    let mut f = Fixture::new(12).await;
+    f.register_all().await;
+    f.deal(1, None).await;
+    f.deal(2, None).await;
+    f.close_rounds(&[CeremonyPhase::Complaints]).await;
+    assert_eq!(f.confirm(1, 0).await.unwrap(), 1);
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Complaints);
+    // Without complaints, the last dealer's confirmation fixes the key.
+    assert_eq!(f.confirm(2, 0).await.unwrap(), 2);
+    let state = f.tally.ceremony_state(ELECTION).await.unwrap();
+    assert_eq!(state.phase, CeremonyPhase::Done);
+    assert_eq!(
+        f.disqualification(3).await,
+        Some(Disqualification::NoDealing)
+    );
+    let (shares_1, _) = f.receive(1).await;
+    let (shares_2, _) = f.receive(2).await;
+    f.decrypts_with(&[(1, &shares_1), (2, &shares_2)]).await;
 }
 
 #[tokio::test]
@@ -647,8 +722,8 @@ impl Fixture {
 async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_absent() {
     let mut f = Fixture::with_revoting(5, Revoting::LastCounts).await;
     let received = f.honest_ceremony().await;
+    let bodies = ceremony_bodies(&f.store, ELECTION).await.unwrap();
     let auth = f.leave_draft().await;
-    f.tally.publish_ceremony(ELECTION).await.unwrap();
     f.store
         .transition(ELECTION, ElectionState::Test, ElectionState::Open)
         .await
@@ -694,6 +769,13 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
     // only the entry's kind).
     let board = f.boards.get(ELECTION).await.unwrap();
     board.flush().await.unwrap();
+    // Genesis put the ceremony's record before every ballot.
+    assert_ceremony_entries(&board, &bodies).await;
+    let first_ballot = board.entries(9, 10).await.unwrap();
+    assert_eq!(
+        Entry::decode(&first_ballot[0]).unwrap().kind(),
+        EntryKind::Ballot
+    );
     let closed = Entry::new(
         EntryKind::PollsClosed,
         *f.params.election(),
@@ -824,4 +906,16 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
     assert_eq!(last.kind(), EntryKind::Result);
     assert_eq!(last.body(), &recorded[..]);
     f.boards.shutdown().await;
+}
+
+/// Entries 2.. of `board` are exactly the ceremony's `bodies`, as `KeyCeremony` entries.
+async fn assert_ceremony_entries(board: &Board, bodies: &[Vec<u8>]) {
+    let end = 2 + bodies.len() as u64;
+    let entries = board.entries(2, end).await.unwrap();
+    assert_eq!(entries.len(), bodies.len());
+    for (bytes, body) in entries.iter().zip(bodies) {
+        let entry = Entry::decode(bytes).unwrap();
+        assert_eq!(entry.kind(), EntryKind::KeyCeremony);
+        assert_eq!(entry.body(), &body[..]);
+    }
 }
