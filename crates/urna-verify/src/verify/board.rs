@@ -7,7 +7,7 @@ use urna_crypto::encoding::Decoder;
 use urna_crypto::{BatchVerifier, EncryptedBallot, EncryptionKey, VerifyError};
 use urna_election::Revoting;
 
-use super::ceremony::CeremonyRecords;
+use super::ceremony::{CeremonyRecords, Genesis};
 use super::genesis::{self, Election, Keys};
 use super::tally::Tally;
 use super::{BUNDLE, Options, split_bundle};
@@ -127,9 +127,12 @@ impl<'a> Board<'a> {
                 report.fail(Check::Manifest, Some(index), "a second manifest entry");
             }
             EntryKind::KeyCeremony if index != 1 => {
-                let joint = self.keys.as_ref().map(|k| k.joint);
-                self.ceremony
-                    .record(index, body, &fingerprint, joint.as_ref(), report);
+                let genesis = Genesis {
+                    fingerprint,
+                    trustees: election.manifest.trustees(),
+                    joint: self.keys.as_ref().map(|k| &k.joint),
+                };
+                self.ceremony.record(index, body, &genesis, report);
             }
             EntryKind::ElectionManifest | EntryKind::KeyCeremony => {}
             EntryKind::Ballot => self.ballot(index, bytes, body, report)?,

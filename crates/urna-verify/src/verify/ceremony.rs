@@ -6,8 +6,18 @@
 use urna_crypto::dkg::{Ceremony, Complaint, Dealing, DkgParameters, RevealedShare};
 use urna_crypto::{CredentialPublicKey, CredentialSignature, PublicKey, ThresholdPublicKey};
 
+use urna_election::Trustees;
+
 use crate::records::{CeremonyRecord, CeremonyTag, signed_message};
 use crate::report::{self, Check, Report};
+
+/// What the ceremony is checked against: the manifest's fingerprint and trustees, and
+/// the joint key of the election keys record (if it was read).
+pub(super) struct Genesis<'a> {
+    pub(super) fingerprint: [u8; 32],
+    pub(super) trustees: Trustees,
+    pub(super) joint: Option<&'a PublicKey>,
+}
 
 /// A registered trustee: its Ed25519 key, if the record holds a usable one.
 struct Trustee {
@@ -86,8 +96,7 @@ impl CeremonyRecords {
         &mut self,
         index: u64,
         body: &[u8],
-        election: &[u8; 32],
-        joint: Option<&PublicKey>,
+        election: &Genesis<'_>,
         report: &mut Report,
     ) {
         self.first.get_or_insert(index);
@@ -110,7 +119,7 @@ impl CeremonyRecords {
         self.last = Some(record.tag);
         if let Some(what) = record.tag.signed_as() {
             let signed = (record.trustee, what, record.payload, record.signature);
-            if !self.signed(election, index, signed, report) {
+            if !self.signed(&election.fingerprint, index, signed, report) {
                 return;
             }
         }
@@ -133,7 +142,7 @@ impl CeremonyRecords {
                 .ok_or("not its signer's answer to a recorded complaint"),
             CeremonyTag::ThresholdKey => {
                 self.closed = true;
-                return self.threshold_key(index, &record, election, joint, report);
+                return self.threshold_key(index, &record, election, report);
             }
         };
         match accepted {
@@ -202,8 +211,7 @@ impl CeremonyRecords {
         &mut self,
         index: u64,
         record: &CeremonyRecord<'_>,
-        election: &[u8; 32],
-        joint: Option<&PublicKey>,
+        election: &Genesis<'_>,
         report: &mut Report,
     ) {
         let mut fail = |why: String| report.fail(Check::KeyCeremony, Some(index), why);
@@ -212,8 +220,16 @@ impl CeremonyRecords {
             Err(e) => return fail(format!("the threshold key does not decode: {e}")),
         };
         let params: DkgParameters = *key.parameters();
-        if params.election() != election {
+        if *params.election() != election.fingerprint {
             return fail("the threshold key is for another election".to_owned());
+        }
+        let (n, k) = (election.trustees.count(), election.trustees.threshold());
+        if (params.trustees(), params.threshold()) != (n, k) {
+            return fail(format!(
+                "the threshold key is {} of {}, the manifest's trustees {k} of {n}",
+                params.threshold(),
+                params.trustees(),
+            ));
         }
         if params.trustees() as usize != self.trustees.len() {
             return fail(format!(
@@ -230,7 +246,10 @@ impl CeremonyRecords {
         if replayed.key().map(ThresholdPublicKey::to_bytes) != Some(key.to_bytes()) {
             return fail("the threshold key is not the one the records give".to_owned());
         }
-        if joint.is_some_and(|joint| *joint != key.public_key()) {
+        if election
+            .joint
+            .is_some_and(|joint| *joint != key.public_key())
+        {
             return fail("K is not the joint key of the election keys record".to_owned());
         }
         report.pass(Check::KeyCeremony);

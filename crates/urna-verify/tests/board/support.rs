@@ -87,8 +87,13 @@ pub struct Election {
 
 impl Election {
     pub fn new(revoting: &str) -> Self {
+        Self::from_yaml(yaml(revoting))
+    }
+
+    /// The election of `yaml` with the fixture's 2-of-3 ceremony, whatever the
+    /// manifest's trustees say.
+    pub fn from_yaml(yaml: String) -> Self {
         let mut rng = rand::rng();
-        let yaml = yaml(revoting);
         let manifest = Manifest::from_yaml(&yaml).unwrap();
         let params = DkgParameters::new(manifest.fingerprint(), 2, 3).unwrap();
         let auth = BlindSigningKey::generate(2048, &mut rng).unwrap();

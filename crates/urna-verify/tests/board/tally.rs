@@ -407,3 +407,16 @@ fn under_last_counts_a_re_cast_ballot_replaces_the_earlier_one_in_the_sums() {
             .contains("contest chair: the encrypted sums are not those of the counted ballots")
     );
 }
+
+#[test]
+fn a_ceremony_other_than_the_manifests_trustees_fails() {
+    let yaml = crate::support::yaml("once") + "trustees: { count: 3, threshold: 3 }\n";
+    let election = Election::from_yaml(yaml);
+    let report = election.verify(&election.entries);
+    assert_caught(&report, Check::KeyCeremony, THRESHOLD_KEY);
+    assert!(
+        report
+            .to_string()
+            .contains("the threshold key is 2 of 3, the manifest's trustees 3 of 3")
+    );
+}
