@@ -199,6 +199,8 @@ fn ceremony_messages_round_trip() {
         complaints: vec![vec![0, 0, 0, 1, 0, 0, 0, 3]],
         reveals: vec![vec![0; 40]],
         threshold_public_key: vec![0; 72 + 32 * 3],
+        election_fingerprint: vec![9; 32],
+        confirmed: vec![1, 3],
     };
     let decoded = round_trip(&state);
     assert_eq!(decoded.phase(), v1::CeremonyPhase::Done);
@@ -208,6 +210,7 @@ fn ceremony_messages_round_trip() {
         v1::DisqualificationReason::BadReveal
     );
     assert_eq!(decoded.threshold_public_key.len(), 168);
+    assert_eq!(decoded.confirmed, [1, 3]);
 }
 
 #[test]

@@ -66,6 +66,9 @@ pub enum RecordKind {
     Complaint,
     /// A revealed share answering a complaint (keyed by dealer and recipient).
     Reveal,
+    /// A trustee's signed statement that it checked its shares and filed its
+    /// complaints (keyed by `u32be(trustee)`; never published on the board).
+    Confirmation,
 }
 
 impl RecordKind {
@@ -75,11 +78,12 @@ impl RecordKind {
         match self {
             RecordKind::Complaint => "complaint",
             RecordKind::Reveal => "reveal",
+            RecordKind::Confirmation => "confirmation",
         }
     }
 }
 
-/// A signed complaint or reveal.
+/// A signed complaint, reveal or confirmation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CeremonyRecord {
     /// What the record is.
@@ -235,7 +239,7 @@ pub trait TallyStore: Send + Sync {
     /// The recorded dealings, by dealer index.
     fn dealings(&self, election: &str) -> impl Future<Output = Result<Vec<StoredDealing>>> + Send;
 
-    /// Records a complaint or reveal, keyed by its kind and key.
+    /// Records a complaint, reveal or confirmation, keyed by its kind and key.
     fn add_ceremony_record(
         &self,
         election: &str,

@@ -42,6 +42,10 @@ pub struct CeremonyState {
     pub reveals: Vec<Vec<u8>>,
     /// The threshold public key, once done.
     pub key: Option<ThresholdPublicKey>,
+    /// The election fingerprint the ceremony binds.
+    pub election: [u8; 32],
+    /// The trustees that confirmed their shares in the complaint round, by index.
+    pub confirmed: Vec<u32>,
 }
 
 /// One accepted dealing with the share sealed to the requested recipient.
@@ -171,7 +175,8 @@ impl<S: Store> Tally<S> {
             .collect())
     }
 
-    /// Records trustee `index`'s signed complaint about a dealer's share.
+    /// Records trustee `index`'s signed complaint about a dealer's share (refused once
+    /// the trustee has confirmed its shares).
     pub async fn submit_complaint(
         &self,
         election: &str,
@@ -192,6 +197,17 @@ impl<S: Store> Tally<S> {
         .await?;
         self.expect_phase(election, CeremonyPhase::Complaints, "the complaint round")
             .await?;
+        let confirmed = self
+            .store
+            .ceremony_records(election, RecordKind::Confirmation)
+            .await?
+            .iter()
+            .any(|c| c.trustee == index);
+        if confirmed {
+            return Err(TallyError::WrongPhase(
+                "the complaint round before the trustee confirmed its shares",
+            ));
+        }
         let decoded = Complaint::from_bytes(&complaint).map_err(|_| Invalid::Complaint)?;
         let dealt = self
             .store
@@ -267,25 +283,80 @@ impl<S: Store> Tally<S> {
     pub async fn close_round(&self, election: &str) -> Result<CeremonyPhase, TallyError> {
         let (params, _) = self.parameters(election).await?;
         let phase = self.store.ceremony_phase(election).await?;
-        let next = match phase {
-            CeremonyPhase::Dealing => CeremonyPhase::Complaints,
-            CeremonyPhase::Complaints => CeremonyPhase::Reveals,
-            CeremonyPhase::Reveals => return self.finish(election, &params).await,
-            CeremonyPhase::Registration | CeremonyPhase::Done | CeremonyPhase::Failed => {
-                return Err(TallyError::WrongPhase(
-                    "a dealing, complaint or reveal round",
-                ));
+        match phase {
+            CeremonyPhase::Dealing => {
+                self.store
+                    .advance_ceremony(election, phase, CeremonyPhase::Complaints)
+                    .await?;
+                Ok(CeremonyPhase::Complaints)
             }
-        };
-        self.store.advance_ceremony(election, phase, next).await?;
-        let complaints = self
+            CeremonyPhase::Complaints => self.close_complaints(election, &params).await,
+            CeremonyPhase::Reveals => self.finish(election, &params).await,
+            CeremonyPhase::Registration | CeremonyPhase::Done | CeremonyPhase::Failed => Err(
+                TallyError::WrongPhase("a dealing, complaint or reveal round"),
+            ),
+        }
+    }
+
+    /// Records trustee `index`'s signed confirmation that it checked the shares it
+    /// received and filed `complaints` complaints (the count must be the number
+    /// recorded in its name). The complaint round closes, as [`Self::close_round`]
+    /// closes it, once every trustee that dealt has confirmed. Returns how many
+    /// trustees have confirmed.
+    pub async fn confirm_shares(
+        &self,
+        election: &str,
+        index: u32,
+        complaints: u32,
+        signature: Vec<u8>,
+    ) -> Result<u32, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, index)?;
+        let payload = complaints.to_be_bytes();
+        self.authenticate(
+            election,
+            &params,
+            index,
+            "shares-checked",
+            &payload,
+            &signature,
+        )
+        .await?;
+        self.expect_phase(election, CeremonyPhase::Complaints, "the complaint round")
+            .await?;
+        let filed = self
             .store
             .ceremony_records(election, RecordKind::Complaint)
-            .await?;
-        if next == CeremonyPhase::Reveals && complaints.is_empty() {
-            return self.finish(election, &params).await;
+            .await?
+            .iter()
+            .filter(|c| c.trustee == index)
+            .count();
+        if filed != complaints as usize {
+            return Err(Invalid::Confirmation.into());
         }
-        Ok(next)
+        let record = CeremonyRecord {
+            kind: RecordKind::Confirmation,
+            key: index.to_be_bytes().to_vec(),
+            trustee: index,
+            record: payload.to_vec(),
+            signature,
+        };
+        if self.store.add_ceremony_record(election, record).await? == Written::Different {
+            return Err(TallyError::Conflict("confirmation"));
+        }
+        let confirmed: Vec<u32> = self
+            .store
+            .ceremony_records(election, RecordKind::Confirmation)
+            .await?
+            .iter()
+            .map(|r| r.trustee)
+            .collect();
+        // Whoever did not deal is disqualified (NO_DEALING) and need not confirm.
+        let dealers = self.store.dealings(election).await?;
+        if dealers.iter().all(|d| confirmed.contains(&d.dealer)) {
+            self.close_complaints(election, &params).await?;
+        }
+        Ok(count_u32(confirmed.len()))
     }
 
     /// The public state of the ceremony.
@@ -305,6 +376,14 @@ impl<S: Store> Tally<S> {
                 disqualification: ceremony.disqualified().get(&index).copied(),
             })
             .collect();
+        let mut confirmed: Vec<u32> = self
+            .store
+            .ceremony_records(election, RecordKind::Confirmation)
+            .await?
+            .iter()
+            .map(|r| r.trustee)
+            .collect();
+        confirmed.sort_unstable();
         Ok(CeremonyState {
             phase,
             threshold: config.threshold,
@@ -312,7 +391,31 @@ impl<S: Store> Tally<S> {
             complaints,
             reveals,
             key: ceremony.key().cloned(),
+            election: *params.election(),
+            confirmed,
         })
+    }
+
+    /// Ends the complaint round; without complaints the joint key is fixed at once.
+    /// Only the writer that moves the round on goes further, so a concurrent closer
+    /// can never end the reveal round early.
+    async fn close_complaints(
+        &self,
+        election: &str,
+        params: &DkgParameters,
+    ) -> Result<CeremonyPhase, TallyError> {
+        let moved = self
+            .store
+            .advance_ceremony(election, CeremonyPhase::Complaints, CeremonyPhase::Reveals)
+            .await?;
+        let complaints = self
+            .store
+            .ceremony_records(election, RecordKind::Complaint)
+            .await?;
+        if moved && complaints.is_empty() {
+            return self.finish(election, params).await;
+        }
+        Ok(self.store.ceremony_phase(election).await?)
     }
 
     /// Fails unless the ceremony is in `phase`.

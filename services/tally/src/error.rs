@@ -58,6 +58,10 @@ pub enum Invalid {
     /// complaint.
     #[error("revealed share")]
     Reveal,
+    /// The confirmation's complaint count differs from the complaints recorded in
+    /// the trustee's name.
+    #[error("confirmation")]
+    Confirmation,
     /// The decryption batch does not exist.
     #[error("decryption batch")]
     Batch,

@@ -124,6 +124,18 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
         }))
     }
 
+    async fn confirm_shares(
+        &self,
+        request: Request<v1::ConfirmSharesRequest>,
+    ) -> Result<Response<v1::ConfirmSharesResponse>, Status> {
+        let r = request.into_inner();
+        let confirmed = self
+            .tally
+            .confirm_shares(&r.election_id, r.trustee_index, r.complaints, r.signature)
+            .await?;
+        Ok(Response::new(v1::ConfirmSharesResponse { confirmed }))
+    }
+
     async fn submit_reveal(
         &self,
         request: Request<v1::SubmitRevealRequest>,
@@ -256,6 +268,8 @@ fn state_message(state: CeremonyState) -> v1::GetCeremonyStateResponse {
         complaints: state.complaints,
         reveals: state.reveals,
         threshold_public_key: state.key.map(|k| k.to_bytes()).unwrap_or_default(),
+        election_fingerprint: state.election.to_vec(),
+        confirmed: state.confirmed,
     }
 }
 
@@ -295,6 +309,7 @@ impl From<TallyError> for Status {
                 Invalid::Shares => "sealed shares must be one per trustee in order",
                 Invalid::Complaint => "invalid complaint",
                 Invalid::Reveal => "invalid revealed share",
+                Invalid::Confirmation => "the complaint count differs from the complaints filed",
                 Invalid::Batch => "no such decryption batch",
                 Invalid::Partial => "invalid partial decryption",
             }),

@@ -234,9 +234,33 @@ async fn a_two_of_three_ceremony_over_grpc() {
         .unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
 
-    // The complaint round's deadline passes without complaints.
-    h.tally.close_round(ELECTION).await.unwrap();
+    // Every trustee confirms it checked its shares (no complaints): the complaint round
+    // closes at once, without waiting for its deadline.
+    let confirm = |t: &Trustee, complaints: u32| pb::ConfirmSharesRequest {
+        election_id: ELECTION.into(),
+        trustee_index: t.index,
+        complaints,
+        signature: t.sign(&h.params, "shares-checked", &complaints.to_be_bytes()),
+    };
+    let refused = h
+        .client
+        .confirm_shares(confirm(&trustees[0], 1))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    for (n, t) in (1..).zip(&trustees) {
+        let confirmed = h
+            .client
+            .confirm_shares(confirm(t, 0))
+            .await
+            .unwrap()
+            .into_inner()
+            .confirmed;
+        assert_eq!(confirmed, n);
+    }
     let state = h.state().await;
+    assert_eq!(state.election_fingerprint, h.params.election().to_vec());
+    assert_eq!(state.confirmed, vec![1, 2, 3]);
     assert_eq!(state.phase(), pb::CeremonyPhase::Done);
     assert_eq!((state.threshold, state.trustee_count), (2, 3));
     assert!(state.trustees.iter().all(|t| t.registered && t.dealt));

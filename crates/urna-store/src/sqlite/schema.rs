@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use crate::error::{BackendError, Result};
 
 /// The migrations; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -186,6 +186,27 @@ CREATE TABLE partial_decryptions (
     UNIQUE (election, batch, trustee),
     FOREIGN KEY (election, batch) REFERENCES tally_batches (election, batch)
 ) STRICT;
+";
+
+/// Version 4: ceremony records may also be trustees' confirmations that they checked
+/// their shares (SQLite cannot alter a CHECK, so the table is rebuilt, rows and
+/// arrival order kept).
+const V4: &str = "
+CREATE TABLE ceremony_records_v4 (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    election  TEXT NOT NULL REFERENCES elections (id),
+    kind      TEXT NOT NULL CHECK (kind IN ('complaint', 'reveal', 'confirmation')),
+    key       BLOB NOT NULL,
+    trustee   INTEGER NOT NULL CHECK (trustee >= 1),
+    record    BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    UNIQUE (election, kind, key)
+) STRICT;
+
+INSERT INTO ceremony_records_v4 (seq, election, kind, key, trustee, record, signature)
+    SELECT seq, election, kind, key, trustee, record, signature FROM ceremony_records;
+DROP TABLE ceremony_records;
+ALTER TABLE ceremony_records_v4 RENAME TO ceremony_records;
 ";
 
 /// Brings the database to [`VERSION`], each migration in its own transaction.

@@ -722,6 +722,36 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // A confirmation is its own kind: keyed by trustee, beside the complaints.
+        let confirmation = CeremonyRecord {
+            kind: RecordKind::Confirmation,
+            key: 3u32.to_be_bytes().to_vec(),
+            trustee: 3,
+            record: 1u32.to_be_bytes().to_vec(),
+            signature: vec![7; 64],
+        };
+        assert_eq!(
+            store
+                .add_ceremony_record("e", confirmation.clone())
+                .await
+                .unwrap(),
+            Written::New
+        );
+        assert_eq!(
+            store
+                .ceremony_records("e", RecordKind::Confirmation)
+                .await
+                .unwrap(),
+            vec![confirmation]
+        );
+        assert_eq!(
+            store
+                .ceremony_records("e", RecordKind::Complaint)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[tokio::test]
