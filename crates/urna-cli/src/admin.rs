@@ -1,6 +1,9 @@
 //! `urna admin`: the election lifecycle over the admin gRPC API — create (or update)
 //! an election from its manifest file, import the roll (the voting codes are written
-//! once, to a file only the owner can read), open for testing, open, close, status.
+//! once, to a file only the owner can read), open for testing, open, close, status
+//! (with the key ceremony's and the tally's progress from the tally service).
+
+mod progress;
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +12,8 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use urna_proto::v1;
 use urna_proto::v1::admin_client::AdminClient;
+use urna_proto::v1::board_client::BoardClient;
+use urna_proto::v1::tally_client::TallyClient;
 
 use crate::files::write_private;
 
@@ -24,6 +29,14 @@ pub struct Args {
     /// A file holding the admin token (or set URNA_ADMIN_TOKEN).
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// The tally API, for the key ceremony's and the tally's progress in `status`
+    /// (default with --dev: dev.json's).
+    #[arg(long)]
+    tally: Option<String>,
+    /// The board API, for who answered which decryption batch in `status` (default
+    /// with --dev: dev.json's).
+    #[arg(long)]
+    board: Option<String>,
     /// Read endpoint, CA and token file from the dev.json `urna dev` wrote.
     #[arg(long)]
     dev: Option<PathBuf>,
@@ -72,11 +85,20 @@ enum Command {
 
 /// Runs one admin command.
 pub async fn run(args: Args) -> Result<()> {
+    let mut tally = args.tally.clone();
+    let mut board = args.board.clone();
     let (endpoint, ca, token_file) = match &args.dev {
         Some(file) => {
             let info: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let text = |key: &str| info[key].as_str().map(str::to_owned);
+            let text = |key: &str| {
+                info[key]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            tally = tally.or_else(|| text("tally"));
+            board = board.or_else(|| text("board"));
             (
                 text("admin").context("dev.json has no admin endpoint")?,
                 text("ca").map(PathBuf::from),
@@ -90,7 +112,9 @@ pub async fn run(args: Args) -> Result<()> {
         ),
     };
     let token = token(token_file.as_deref())?;
-    let mut client = connect(&endpoint, ca.as_deref()).await?;
+    let mut client = AdminClient::new(channel(&endpoint, ca.as_deref()).await?)
+        // A large roll's codes exceed gRPC's default 4 MiB.
+        .max_decoding_message_size(64 << 20);
     let auth: MetadataValue<_> = format!("Bearer {token}")
         .parse()
         .context("the admin token is not valid header text")?;
@@ -187,7 +211,7 @@ pub async fn run(args: Args) -> Result<()> {
             let s = client
                 .get_election_status(authorized(
                     v1::GetElectionStatusRequest {
-                        election_id: election,
+                        election_id: election.clone(),
                     },
                     &auth,
                 ))
@@ -205,6 +229,19 @@ pub async fn run(args: Args) -> Result<()> {
             println!("  ballots cast        {}", s.ballots_cast);
             println!("  ballots spoiled     {}", s.ballots_spoiled);
             println!("  board size          {}", s.board_size);
+            if let Some(tally) = &tally {
+                let closed = s.state() == v1::ElectionState::Closed;
+                let mut tally = TallyClient::new(channel(tally, ca.as_deref()).await?)
+                    .max_decoding_message_size(64 << 20);
+                let mut board = match &board {
+                    Some(url) => Some(BoardClient::new(channel(url, ca.as_deref()).await?)),
+                    None => None,
+                };
+                let progress =
+                    progress::Progress::fetch(&mut tally, board.as_mut(), &election, closed)
+                        .await?;
+                print!("{}", progress.render());
+            }
         }
     }
     Ok(())
@@ -227,17 +264,14 @@ fn token(file: Option<&Path>) -> Result<String> {
 }
 
 /// A channel to `endpoint`, over TLS trusting `ca` for `https` URLs.
-pub async fn connect(endpoint: &str, ca: Option<&Path>) -> Result<AdminClient<Channel>> {
+pub async fn channel(endpoint: &str, ca: Option<&Path>) -> Result<Channel> {
     let mut ep = Endpoint::from_shared(endpoint.to_owned())
         .with_context(|| format!("bad endpoint {endpoint}"))?;
     if endpoint.starts_with("https://") {
         let ca = ca.context("an https endpoint needs --ca")?;
         ep = ep.tls_config(crate::server::tls::client(ca)?)?;
     }
-    let channel = ep
-        .connect()
+    ep.connect()
         .await
-        .with_context(|| format!("connecting to {endpoint}"))?;
-    // A large roll's codes exceed gRPC's default 4 MiB.
-    Ok(AdminClient::new(channel).max_decoding_message_size(64 << 20))
+        .with_context(|| format!("connecting to {endpoint}"))
 }

@@ -512,6 +512,13 @@ async fn once_means_one_ballot_per_credential_and_bad_input_changes_nothing() {
         status.contains("Open") && status.contains("ballots cast        1"),
         "{status}"
     );
+    // The tally service's view: the ceremony's round, k of n and every trustee.
+    assert!(
+        status.contains("key ceremony        ")
+            && status.contains("2 of 3 trustees")
+            && status.contains("trustee 3"),
+        "{status}"
+    );
     assert!(dev.admin(&["close", &id]).contains("Closed"));
     assert!(matches!(
         voter.cast(&election, &late).await,
@@ -520,6 +527,12 @@ async fn once_means_one_ballot_per_credential_and_bad_input_changes_nothing() {
     let status = dev.admin(&["status", &id]);
     assert!(
         status.contains("Closed") && status.contains("ballots cast        1"),
+        "{status}"
+    );
+    // Once closed, the tally is aggregated and its decryption task shown.
+    assert!(
+        status.contains("tally record        board entry")
+            && status.contains("answers each needed"),
         "{status}"
     );
     dev.stop();
