@@ -10,7 +10,8 @@ use urna_crypto::BlindSigningKey;
 use urna_election::{Manifest, Revoting};
 use urna_service::{Board, Boards, Clock, SystemClock};
 use urna_store::{
-    Applied, CodeParams, Conflict, ElectionRecord, ElectionSecrets, ElectionState, Phase, Store,
+    Applied, CeremonyPhase, CodeParams, Conflict, ElectionRecord, ElectionSecrets, ElectionState,
+    Phase, Store,
 };
 use urna_verify::PollsClosed;
 use zeroize::Zeroizing;
@@ -233,7 +234,8 @@ impl<S: Store> Admin<S> {
     /// nothing (and completes a genesis an interrupted call left undone).
     ///
     /// # Errors
-    /// [`AdminError::KeyCeremonyNotDone`], [`AdminError::EmptyRoll`],
+    /// [`AdminError::KeyCeremonyNotDone`] (no joint key, or a ceremony still running),
+    /// [`AdminError::EmptyRoll`],
     /// [`AdminError::WrongState`] for any other transition.
     pub async fn open(&self, election: &str, test: bool) -> Result<Opened, AdminError> {
         let record = self.record(election).await?;
@@ -246,7 +248,13 @@ impl<S: Store> Admin<S> {
         let mut discarded_test_ballots = 0;
         if record.state == from {
             if test {
-                if store.joint_key(election).await?.is_none() {
+                // A ceremony between its first dealing and its end may be about to
+                // record its key: genesis must see it done, with all its records.
+                let in_progress = matches!(
+                    store.ceremony_phase(election).await?,
+                    CeremonyPhase::Dealing | CeremonyPhase::Complaints | CeremonyPhase::Reveals
+                );
+                if in_progress || store.joint_key(election).await?.is_none() {
                     return Err(AdminError::KeyCeremonyNotDone);
                 }
                 if store.roll_size(election).await? == 0 {

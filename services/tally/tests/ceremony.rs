@@ -224,6 +224,11 @@ impl Fixture {
         assert_eq!(board.latest().checkpoint().size(), 9);
         assert_ceremony_entries(&board, &bodies).await;
         self.boards.shutdown().await;
+        // Reopened (a restart), the board's genesis checks against the same records
+        // and nothing is appended twice.
+        let board = self.boards.get(ELECTION).await.unwrap();
+        assert_eq!(board.latest().checkpoint().size(), 9);
+        self.boards.shutdown().await;
     }
 
     /// Gives the election its secrets (a real auth key) and moves it to Test; returns

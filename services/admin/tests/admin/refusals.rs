@@ -3,7 +3,7 @@
 use tonic::Code;
 use urna_proto::v1 as pb;
 use urna_service::testing::CLUB_ELECTION;
-use urna_store::{ElectionStore, KeyStore};
+use urna_store::{CeremonyPhase, ElectionStore, KeyStore, TallyStore};
 
 use crate::support::{Harness, assert_refused, club_id, roll};
 
@@ -154,6 +154,24 @@ async fn the_life_cycle_is_draft_test_open_closed_and_nothing_else() {
     );
     h.import(&id, &roll(1)).await.unwrap();
     assert_refused(h.close(&id).await, Code::FailedPrecondition, "needs open");
+    // A key ceremony still running may be about to record its key and records:
+    // genesis waits for its end.
+    let ceremony = |from, to| h.store.advance_ceremony(&id, from, to);
+    assert!(
+        ceremony(CeremonyPhase::Registration, CeremonyPhase::Dealing)
+            .await
+            .unwrap()
+    );
+    assert_refused(
+        h.open(&id, true).await,
+        Code::FailedPrecondition,
+        "key ceremony not done",
+    );
+    assert!(
+        ceremony(CeremonyPhase::Dealing, CeremonyPhase::Failed)
+            .await
+            .unwrap()
+    );
 
     assert_eq!(
         h.open(&id, true).await.unwrap().state(),
