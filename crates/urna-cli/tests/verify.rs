@@ -1,8 +1,10 @@
 //! `urna board export` and `urna verify` through the binary, on an election that
 //! `urna dev` ran: a voter challenges a ballot and casts one, the admin closes the
 //! polls, the live board is verified over HTTPS, then exported from the data directory
-//! and verified again; a changed entry, a wrong pinned key, and a reordered log
-//! re-signed with the real board key make `urna verify` fail and name the check.
+//! and verified again (the key ceremony's records follow genesis, dev's trustees having
+//! run it over the tally service); a changed entry, a wrong pinned key, and a
+//! reordered log re-signed with the real board key make `urna verify` fail and name
+//! the check.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -154,9 +156,10 @@ async fn run_election(data: &Path) -> (String, String) {
     let report = text(&live);
     assert!(live.status.success(), "{report}");
     assert!(
-        report.contains("5 entries: 1 ballots, 1 spoiled, 1 counted"),
+        report.contains(" entries: 1 ballots, 1 spoiled, 1 counted"),
         "{report}"
     );
+    assert!(report.contains("credentials issued: 1"), "{report}");
     services.stop();
     (id, key)
 }
@@ -175,12 +178,31 @@ fn export(data: &Path, id: &str) -> PathBuf {
         out.to_str().unwrap(),
     ]);
     assert!(exported.status.success(), "{}", text(&exported));
-    assert!(
-        text(&exported).contains("exported 5 entries"),
-        "{}",
-        text(&exported)
-    );
     out
+}
+
+/// The entries of an export of fewer than 256 entries.
+fn entries(export: &Path) -> Vec<Vec<u8>> {
+    let note = std::fs::read_to_string(export.join("checkpoint")).unwrap();
+    let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+    assert!(size < 256);
+    let bundle = std::fs::read(export.join(format!("tile/entries/000.p/{size}"))).unwrap();
+    let mut entries = Vec::new();
+    let mut rest = bundle.as_slice();
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let (entry, tail) = tail.split_at(usize::from(u16::from_be_bytes(*len)));
+        entries.push(entry.to_vec());
+        rest = tail;
+    }
+    entries
+}
+
+/// The index of the first entry of `kind`.
+fn find(entries: &[Vec<u8>], kind: urna_board::EntryKind) -> usize {
+    entries
+        .iter()
+        .position(|e| urna_board::Entry::decode(e).unwrap().kind() == kind)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,7 +217,11 @@ async fn an_exported_election_verifies_and_tampering_fails_the_named_check() {
     assert!(verified.status.success(), "{report}");
     assert!(report.contains(&format!("board key: {key}")), "{report}");
     assert!(
-        report.contains("5 entries: 1 ballots, 1 spoiled, 1 counted"),
+        report.contains(" entries: 1 ballots, 1 spoiled, 1 counted"),
+        "{report}"
+    );
+    assert!(
+        report.contains("key ceremony: 2 of 3 trustees, qualified dealers 1, 2, 3"),
         "{report}"
     );
     assert!(report.trim_end().ends_with("verified"), "{report}");
@@ -214,34 +240,42 @@ async fn an_exported_election_verifies_and_tampering_fails_the_named_check() {
 
     // An operator with the board key moves the ballot after the polls-closed entry and
     // signs the result: the root matches, the semantic checks do not.
-    let resigned = resign_swapped(dir.path(), &id, &out, (3, 4)).await;
+    let honest = entries(&out);
+    let ballot = find(&honest, urna_board::EntryKind::Ballot);
+    let closed = find(&honest, urna_board::EntryKind::PollsClosed);
+    assert_eq!(closed, ballot + 1);
+    let resigned = resign_swapped(dir.path(), &id, &out, (ballot, closed)).await;
     let swapped = urna(&["verify", resigned.to_str().unwrap(), "--board-key", &key]);
     let report = text(&swapped);
     assert!(!swapped.status.success(), "{report}");
     assert!(report.contains("ok     tree root"), "{report}");
     assert!(
-        report.contains("FAILED nothing cast after close at entry 4"),
+        report.contains(&format!(
+            "FAILED nothing cast after close at entry {closed}"
+        )),
         "{report}"
     );
     assert!(
-        report.contains("FAILED polls closed at entry 3"),
+        report.contains(&format!("FAILED polls closed at entry {ballot}")),
         "{report}"
     );
 
-    let bundle = out.join("tile/entries/000.p/5");
+    // The polls-closed entry's last byte (the credentials issued, 1) changed in place.
+    let size = honest.len();
+    let bundle = out.join(format!("tile/entries/000.p/{size}"));
     let mut bytes = std::fs::read(&bundle).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 1;
+    let end: usize = honest[..=closed].iter().map(|e| e.len() + 2).sum();
+    bytes[end - 1] ^= 1;
     std::fs::write(&bundle, &bytes).unwrap();
     let tampered = urna(&["verify", dir_arg]);
     assert!(!tampered.status.success());
     assert!(
-        text(&tampered).contains("FAILED tree root at entry 5"),
+        text(&tampered).contains(&format!("FAILED tree root at entry {size}")),
         "{}",
         text(&tampered)
     );
     assert!(
-        text(&tampered).contains("FAILED polls closed at entry 4"),
+        text(&tampered).contains(&format!("FAILED credentials issued at entry {closed}")),
         "{}",
         text(&tampered)
     );
@@ -257,14 +291,7 @@ async fn resign_swapped(data: &Path, id: &str, honest: &Path, swap: (usize, usiz
     let seed = *store.secrets(id).await.unwrap().unwrap().board_seed();
     let note = std::fs::read_to_string(honest.join("checkpoint")).unwrap();
     let origin = note.lines().next().unwrap().to_owned();
-    let bundle = std::fs::read(honest.join("tile/entries/000.p/5")).unwrap();
-    let mut entries = Vec::new();
-    let mut rest = bundle.as_slice();
-    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
-        let (entry, tail) = tail.split_at(usize::from(u16::from_be_bytes(*len)));
-        entries.push(entry.to_vec());
-        rest = tail;
-    }
+    let mut entries = entries(honest);
     entries.swap(swap.0, swap.1);
     let signer = urna_board::NoteSigner::from_seed(&origin, &seed).unwrap();
     let mut log = urna_board::Log::open(urna_board::MemoryStore::new(), &origin).unwrap();
