@@ -96,7 +96,7 @@ impl CeremonyRecords {
         &mut self,
         index: u64,
         body: &[u8],
-        election: &Genesis<'_>,
+        genesis: &Genesis<'_>,
         report: &mut Report,
     ) {
         self.first.get_or_insert(index);
@@ -119,7 +119,7 @@ impl CeremonyRecords {
         self.last = Some(record.tag);
         if let Some(what) = record.tag.signed_as() {
             let signed = (record.trustee, what, record.payload, record.signature);
-            if !self.signed(&election.fingerprint, index, signed, report) {
+            if !self.signed(&genesis.fingerprint, index, signed, report) {
                 return;
             }
         }
@@ -142,7 +142,7 @@ impl CeremonyRecords {
                 .ok_or("not its signer's answer to a recorded complaint"),
             CeremonyTag::ThresholdKey => {
                 self.closed = true;
-                return self.threshold_key(index, &record, election, report);
+                return self.threshold_key(index, &record, genesis, report);
             }
         };
         match accepted {
@@ -169,7 +169,7 @@ impl CeremonyRecords {
             return Err("trustees must be listed by index 1, 2, …");
         }
         if !record.signature.is_empty() {
-            return Err("a trustee record carries no signature");
+            return Err("a trustee record must carry no signature");
         }
         let (_, key) = record
             .trustee_keys()
@@ -211,19 +211,22 @@ impl CeremonyRecords {
         &mut self,
         index: u64,
         record: &CeremonyRecord<'_>,
-        election: &Genesis<'_>,
+        genesis: &Genesis<'_>,
         report: &mut Report,
     ) {
         let mut fail = |why: String| report.fail(Check::KeyCeremony, Some(index), why);
+        if record.trustee != 0 || !record.signature.is_empty() {
+            return fail("the threshold key names no trustee and carries no signature".to_owned());
+        }
         let key = match ThresholdPublicKey::from_bytes(record.payload) {
             Ok(key) => key,
             Err(e) => return fail(format!("the threshold key does not decode: {e}")),
         };
         let params: DkgParameters = *key.parameters();
-        if *params.election() != election.fingerprint {
+        if *params.election() != genesis.fingerprint {
             return fail("the threshold key is for another election".to_owned());
         }
-        let (n, k) = (election.trustees.count(), election.trustees.threshold());
+        let (n, k) = (genesis.trustees.count(), genesis.trustees.threshold());
         if (params.trustees(), params.threshold()) != (n, k) {
             return fail(format!(
                 "the threshold key is {} of {}, the manifest's trustees {k} of {n}",
@@ -246,7 +249,7 @@ impl CeremonyRecords {
         if replayed.key().map(ThresholdPublicKey::to_bytes) != Some(key.to_bytes()) {
             return fail("the threshold key is not the one the records give".to_owned());
         }
-        if election
+        if genesis
             .joint
             .is_some_and(|joint| *joint != key.public_key())
         {

@@ -420,3 +420,22 @@ fn a_ceremony_other_than_the_manifests_trustees_fails() {
             .contains("the threshold key is 2 of 3, the manifest's trustees 3 of 3")
     );
 }
+
+#[test]
+fn an_election_key_other_than_the_ceremonys_fails_the_ceremony() {
+    let election = once();
+    let mut entries = election.entries.clone();
+    Election::rewrite(&mut entries, 1, None, |body| {
+        let mut keys = urna_election::ElectionKeys::decode(body).unwrap();
+        let other = urna_crypto::SecretKey::random(&mut rand::rng()).public_key();
+        keys.joint_key = other.element().to_bytes();
+        *body = keys.encode();
+    });
+    let report = election.verify(&entries);
+    assert_caught(&report, Check::KeyCeremony, THRESHOLD_KEY);
+    assert!(
+        report
+            .to_string()
+            .contains("K is not the joint key of the election keys record")
+    );
+}
