@@ -3,28 +3,47 @@
 //! and open so that a person can vote by hand with `urna vote`.
 //!
 //! The data directory keeps everything between runs (store, boards, certificates,
-//! admin token, the manifest used, the voting codes), so a second run with the same
-//! `--data` continues the same election. The key ceremony is run in-process among
-//! three local trustees (2 of 3); the trustees' shares live only in this process
-//! (the ceremony over gRPC with trustee processes comes with the tally service).
+//! admin token, the manifest used, the voting codes, the trustees' share files), so a
+//! second run with the same `--data` continues the same election. The key ceremony
+//! (2 of 3) runs over the tally service's gRPC API: by three trustee tasks in this
+//! process (share files in `DATA/trustees`, their passphrase beside them: dev only),
+//! or with `--trustees external` by three `urna trustee` processes, which dev waits
+//! for before opening the election.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context as _, Result, anyhow};
-use rand::SeedableRng;
-use rand::rngs::ChaCha20Rng;
+use anyhow::{Context as _, Result, anyhow, bail};
+use rand::Rng as _;
+use tokio::task::JoinSet;
 use urna_admin::{Admin, AdminConfig, AdminToken};
 use urna_election::{Manifest, format_rfc3339};
-use urna_store::{ElectionState, ElectionStore as _, JointKey, KeyStore as _};
+use urna_store::{CeremonyPhase, ElectionState, ElectionStore as _, SqliteStore, TallyStore as _};
 
-use crate::demo::trustees::Ceremony;
 use crate::files::write_private;
 use crate::server::tls::DevCertificates;
 use crate::server::{self, Config, Role, Running};
+use crate::trustee::{self, Connection, KdfCost, Polling, ShareFile};
 
 /// The example election `urna dev` opens unless given another manifest.
 const CLUB_ELECTION: &str = include_str!("../../../examples/club-election.yaml");
+
+/// The dev trustees' Argon2id cost: their passphrase sits beside their share files,
+/// so a costly derivation would protect nothing and only slow every start.
+const DEV_KDF: KdfCost = KdfCost {
+    memory_kib: 8 * 1024,
+    iterations: 1,
+    lanes: 1,
+};
+
+/// Who runs the key ceremony.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Trustees {
+    /// Three trustee tasks in this process.
+    InProcess,
+    /// Three `urna trustee` processes; dev waits for them.
+    External,
+}
 
 /// Arguments of `urna dev`.
 #[derive(Debug, clap::Args)]
@@ -46,10 +65,15 @@ pub struct Args {
     /// Serve without TLS (never for real elections).
     #[arg(long)]
     insecure_plaintext: bool,
+    /// Who runs the key ceremony: trustee tasks in this process, or external
+    /// `urna trustee` processes (dev prints their commands and waits).
+    #[arg(long, value_enum, default_value = "in-process")]
+    trustees: Trustees,
 }
 
-/// Where `urna dev` is listening: written as `dev.json` for `urna vote --dev` and
-/// `urna admin --dev`.
+/// Where `urna dev` is listening: written as `dev.json` for `urna vote --dev`,
+/// `urna admin --dev` and `urna trustee --dev`; `state` is `ceremony` while dev waits
+/// for external trustees (`board_key` is empty then), `open` once the election is.
 #[derive(Debug, serde::Serialize)]
 struct DevInfo {
     auth: String,
@@ -64,6 +88,20 @@ struct DevInfo {
     election: String,
     board_key: String,
     data: PathBuf,
+    trustees_dir: PathBuf,
+    state: &'static str,
+}
+
+impl DevInfo {
+    fn connection(&self) -> Connection {
+        Connection {
+            tally: self.tally.clone(),
+            board: Some(self.board.clone()),
+            ca: self.ca.clone(),
+            election: Some(self.election.clone()),
+            admin_token_file: Some(self.admin_token_file.clone()),
+        }
+    }
 }
 
 /// Runs `urna dev` until Ctrl-C.
@@ -92,13 +130,15 @@ pub async fn run(args: Args) -> Result<()> {
     )
     .await?;
     let manifest = dev_manifest(&data, args.manifest.as_deref())?;
-    let election = set_up(&running, &config, &manifest, args.voters, &data).await?;
-    let board = running
-        .boards
-        .as_ref()
-        .context("the casting role runs the boards")?
-        .get(&election)
-        .await?;
+    let admin = Admin::new(
+        running.store.clone(),
+        running.boards.clone().context("boards")?,
+        AdminConfig {
+            rsa_bits: config.rsa_bits,
+            ..AdminConfig::default()
+        },
+    );
+    let election = set_up(&running, &admin, &manifest, args.voters, &data).await?;
     let scheme = if certificates.is_some() {
         "https"
     } else {
@@ -107,7 +147,7 @@ pub async fn run(args: Args) -> Result<()> {
     let url = |addr: Option<std::net::SocketAddr>| {
         addr.map(|a| format!("{scheme}://{a}")).unwrap_or_default()
     };
-    let info = DevInfo {
+    let mut info = DevInfo {
         auth: url(running.bound.auth),
         issuance: url(running.bound.issuance),
         casting: url(running.bound.casting),
@@ -118,13 +158,147 @@ pub async fn run(args: Args) -> Result<()> {
         ca: certificates.as_ref().map(|c| c.ca.clone()),
         admin_token_file: token_file,
         election: election.clone(),
-        board_key: board.verifier().to_string(),
+        board_key: String::new(),
         data: data.clone(),
+        trustees_dir: data.join("trustees"),
+        state: "ceremony",
     };
     let info_file = data.join("dev.json");
-    std::fs::write(&info_file, serde_json::to_vec_pretty(&info)?)?;
+    if state_of(&running.store, &election).await? == ElectionState::Draft {
+        match args.trustees {
+            Trustees::InProcess => in_process_ceremony(&info, &token).await?,
+            Trustees::External => {
+                std::fs::create_dir_all(&info.trustees_dir)?;
+                write_info(&info_file, &info)?;
+                let size = ceremony_size(&info.connection(), &election).await?;
+                print_trustee_commands(&info, &info_file, size);
+                tokio::select! {
+                    done = wait_for_ceremony(&running.store, &election) => done?,
+                    () = server::shutdown_signal() => {
+                        return running.run_until(std::future::ready(())).await;
+                    }
+                }
+            }
+        }
+        admin.open(&election, true).await?;
+    }
+    if state_of(&running.store, &election).await? == ElectionState::Test {
+        admin.open(&election, false).await?;
+    }
+    let board = running
+        .boards
+        .as_ref()
+        .context("the casting role runs the boards")?
+        .get(&election)
+        .await?;
+    info.board_key = board.verifier().to_string();
+    info.state = "open";
+    write_info(&info_file, &info)?;
     print_welcome(&info, &info_file, &data);
     running.run_until(server::shutdown_signal()).await
+}
+
+/// Writes dev.json atomically (tests and tools poll for it).
+fn write_info(file: &Path, info: &DevInfo) -> Result<()> {
+    trustee::write_atomic(file, &serde_json::to_vec_pretty(info)?)
+}
+
+/// The election's state.
+async fn state_of(store: &SqliteStore, election: &str) -> Result<ElectionState> {
+    Ok(store
+        .election(election)
+        .await?
+        .context("the election was just created")?
+        .state)
+}
+
+/// Runs the key ceremony with three trustee tasks in this process, over dev's own
+/// tally endpoint: share files `trustee-N.json` in the trustees directory (made on
+/// the first run, reopened after a restart), sealed with the passphrase in
+/// `passphrase` beside them.
+async fn in_process_ceremony(info: &DevInfo, token: &AdminToken) -> Result<()> {
+    let dir = &info.trustees_dir;
+    std::fs::create_dir_all(dir)?;
+    let passphrase = dev_passphrase(&dir.join("passphrase"))?;
+    let connection = info.connection();
+    let (trustees, _) = ceremony_size(&connection, &info.election).await?;
+    let mut tasks = JoinSet::new();
+    for index in 1..=trustees {
+        let path = dir.join(format!("trustee-{index}.json"));
+        let mut file = if path.exists() {
+            ShareFile::open(&path, &passphrase)?
+        } else {
+            ShareFile::create(&path, &format!("dev trustee {index}"), &passphrase, DEV_KDF)?
+        };
+        let mut tally = connection.tally().await?;
+        if file.public().index.is_none() {
+            trustee::register(&mut tally, &mut file, &info.election, index, token.expose()).await?;
+        }
+        tasks.spawn(async move {
+            let mut report = |line: &str| tracing::info!("{line}");
+            trustee::run_ceremony(&mut tally, &mut file, Polling::default(), &mut report).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+/// The ceremony's n and k, as the tally service reads them from the manifest.
+async fn ceremony_size(connection: &Connection, election: &str) -> Result<(u32, u32)> {
+    let state = connection
+        .tally()
+        .await?
+        .get_ceremony_state(urna_proto::v1::GetCeremonyStateRequest {
+            election_id: election.to_owned(),
+        })
+        .await
+        .context("reading the ceremony's state")?
+        .into_inner();
+    Ok((state.trustee_count, state.threshold))
+}
+
+/// The dev trustees' passphrase, made on the first run.
+fn dev_passphrase(file: &Path) -> Result<String> {
+    if file.exists() {
+        return Ok(std::fs::read_to_string(file)?.trim().to_owned());
+    }
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let passphrase = hex::encode(bytes);
+    write_private(file, passphrase.as_bytes())?;
+    Ok(passphrase)
+}
+
+/// Waits until external trustees have finished the key ceremony.
+async fn wait_for_ceremony(store: &SqliteStore, election: &str) -> Result<()> {
+    loop {
+        match store.ceremony_phase(election).await? {
+            CeremonyPhase::Done => return Ok(()),
+            CeremonyPhase::Failed => {
+                bail!("the key ceremony failed: start again with a new --data")
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// What the external trustees (and the admin, for registration) must run.
+fn print_trustee_commands(info: &DevInfo, info_file: &Path, (n, k): (u32, u32)) {
+    let dev = info_file.display();
+    let dir = info.trustees_dir.display();
+    println!(
+        "urna dev: election {} is waiting for its key ceremony ({k} of {n} trustees)",
+        info.election
+    );
+    println!("Each trustee N = 1..{n} runs:");
+    println!("  urna trustee init --file {dir}/trustee-N.json --name NAME --dev {dev}");
+    println!(
+        "  urna trustee register --file {dir}/trustee-N.json --index N --dev {dev}   (the admin)"
+    );
+    println!("  urna trustee ceremony --file {dir}/trustee-N.json --dev {dev}");
+    println!("The election opens when the ceremony is done.");
 }
 
 /// The admin token in `file`, made on the first run.
@@ -177,34 +351,20 @@ fn open_from_now(yaml: &str) -> Result<String> {
         + "\n")
 }
 
-/// Creates the election, imports the roll, runs the key ceremony and opens the polls,
-/// skipping whatever an earlier run already did. Returns the election id.
+/// Creates the election and imports the roll, skipping whatever an earlier run
+/// already did. Returns the election id.
 async fn set_up(
     running: &Running,
-    config: &Config,
+    admin: &Admin<SqliteStore>,
     yaml: &str,
     voters: u32,
     data: &Path,
 ) -> Result<String> {
     let manifest = Manifest::from_yaml(yaml).map_err(|e| anyhow!("manifest: {e}"))?;
-    let store = &running.store;
-    let boards = running.boards.clone().context("boards")?;
-    let admin = Admin::new(
-        store.clone(),
-        boards,
-        AdminConfig {
-            rsa_bits: config.rsa_bits,
-            ..AdminConfig::default()
-        },
-    );
     let id = manifest.id().to_owned();
     admin.create(yaml).await?;
-    let state = store
-        .election(&id)
-        .await?
-        .context("the election was just created")?
-        .state;
-    if state == ElectionState::Draft {
+    let roll_imported = data.join("voting-codes.csv").exists();
+    if state_of(&running.store, &id).await? == ElectionState::Draft && !roll_imported {
         let styles: Vec<&str> = manifest.ballot_styles().iter().map(|s| s.id()).collect();
         let mut csv = String::from("voter_id,ballot_style\n");
         for n in 1..=voters {
@@ -226,17 +386,6 @@ async fn set_up(
             ));
         }
         write_private(&data.join("voting-codes.csv"), codes.as_bytes())?;
-        let mut rng = ChaCha20Rng::from_rng(&mut rand::rng());
-        let ceremony = Ceremony::run(&manifest.fingerprint(), 3, 2, &mut rng)?;
-        let key = JointKey {
-            key: ceremony.public_key().element().to_bytes(),
-            ceremony: Vec::new(),
-        };
-        store.set_joint_key(&id, key).await?;
-        admin.open(&id, true).await?;
-    }
-    if store.election(&id).await?.map(|e| e.state) == Some(ElectionState::Test) {
-        admin.open(&id, false).await?;
     }
     Ok(id)
 }

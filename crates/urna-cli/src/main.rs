@@ -10,6 +10,7 @@ mod files;
 mod serve;
 mod server;
 mod tabulate;
+mod trustee;
 mod verify;
 mod vote;
 
@@ -35,6 +36,8 @@ enum Command {
     Admin(Box<admin::Args>),
     /// Vote: log in, get a credential, encrypt, cast, and check the receipt.
     Vote(Box<vote::VoteArgs>),
+    /// A trustee: keys, the key ceremony and the decryption of the tally.
+    Trustee(trustee::Args),
     /// Check an exported election board from public data alone.
     Verify(verify::Args),
     /// Export an election's public board from the data directory.
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Dev(args) => runtime(true)?.block_on(dev::run(args)),
         Command::Admin(args) => runtime(false)?.block_on(admin::run(*args)),
         Command::Vote(args) => runtime(false)?.block_on(vote::run(*args)),
+        Command::Trustee(args) => runtime(false)?.block_on(trustee::run(args)),
         Command::Verify(args) => verify::run(&args),
         Command::Board(args) => runtime(false)?.block_on(board::run(args)),
     }
