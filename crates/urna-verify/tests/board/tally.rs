@@ -3,7 +3,7 @@
 //! tampering (re-signed by the board key, and by a trustee's key where that is what a
 //! dishonest trustee could do) fails the check that names it.
 
-use urna_board::EntryKind;
+use urna_board::{Entry, EntryKind};
 use urna_verify::{
     CeremonyRecord, Check, ContestResult, DecryptionShare, TallyRecord, result_body,
 };
@@ -438,4 +438,27 @@ fn an_election_key_other_than_the_ceremonys_fails_the_ceremony() {
             .to_string()
             .contains("K is not the joint key of the election keys record")
     );
+}
+
+#[test]
+fn any_changed_byte_of_a_tally_entry_fails_without_a_panic() {
+    let election = once();
+    for index in [TALLY, FIRST_SHARE, RESULT] {
+        let len = Entry::decode(&election.tallied[index])
+            .unwrap()
+            .body()
+            .len();
+        for at in (0..len).step_by(13) {
+            let mut entries = election.tallied.clone();
+            Election::rewrite(&mut entries, index, None, |body| body[at] ^= 0x40);
+            let report = election.verify(&entries);
+            assert!(
+                report
+                    .failures()
+                    .iter()
+                    .any(|f| f.entry == Some(index as u64)),
+                "entry {index} byte {at}:\n{report}"
+            );
+        }
+    }
 }
