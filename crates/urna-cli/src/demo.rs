@@ -1,37 +1,35 @@
-//! `urna demo`: a whole verifiable election in one process, in memory.
+//! `urna demo`: a whole verifiable election on this machine, through the real services.
 //!
-//! The election is a real manifest (examples/club-election.yaml unless `--manifest`
-//! names another): its fingerprint binds every credential and proof. Three trustees run
-//! the key ceremony (any two can decrypt), N voters obtain anonymous credentials
-//! through blind signatures and cast encrypted ballots with proofs, every ballot is
-//! checked (signatures, nullifier uniqueness, batched proofs), the encrypted totals are
-//! added up per contest and decrypted by two trustees with proofs, the manifest's
-//! counting rules declare the winners, and the totals are compared with what the
-//! voters chose. The run is reproducible from `--seed`.
-//!
-//! The networked services, storage and the bulletin board replace the in-memory parts
-//! as they land (DESIGN.md, "Services and binaries").
+//! It starts `urna dev` (auth, issuance, casting, board, admin, tally and the public
+//! HTTP API, each on its own TLS listener on loopback, over the embedded store in a
+//! fresh data directory) with a roll of N voters for the club election of examples/
+//! (a referendum, a plurality, an approval and a score contest). The manifest's
+//! trustees, each a separate `urna trustee` process with its share file under a
+//! passphrase, run the key ceremony; the election opens once the joint key and the
+//! ceremony's records are on the board. The voters then cast concurrently through the
+//! SDK (some challenge a ballot first, some cast again), the polls close, all trustees
+//! but one decrypt the tally with proofs, the published results are compared with
+//! what the voters chose, and `urna verify` checks the exported board from public data
+//! alone. The data directory is kept, so the verifier can be run again.
 
-mod election;
-pub mod trustees;
+mod ballots;
+mod stack;
 mod voters;
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::ChaCha20Rng;
-use urna_crypto::{
-    BatchVerifier, BlindSigningKey, BlindVerifyingKey, Ciphertext, EncryptedBallot, EncryptionKey,
-};
-use urna_election::tabulate_totals;
+use urna_election::{Manifest, tabulate_totals};
+use urna_proto::v1;
+use urna_sdk::{Tls, TrustRoot, Voter};
 
-use election::Election;
-use trustees::Ceremony;
-use voters::{Auth, Cast, Voters};
+use stack::{Services, Trustees};
+use voters::{Turnout, Voters};
 
 /// Options of `urna demo`.
 #[derive(Debug, clap::Args)]
@@ -39,303 +37,289 @@ pub struct Args {
     /// Number of voters.
     #[arg(long, default_value_t = 1000)]
     voters: u32,
-    /// Seed for every random choice, so a run can be repeated exactly.
+    /// Seed of the voters' choices, so a run can be repeated.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
-    /// Ballots per batch verification.
-    #[arg(long, default_value_t = 256)]
-    batch: usize,
-    /// RSA modulus size of auth's blind-signing key.
-    #[arg(long, default_value_t = 2048)]
-    rsa_bits: usize,
-    /// Election manifest (YAML); the club election of examples/ by default.
+    /// How many voters vote at the same time.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// The data directory (default: a new directory under the system's temporary
+    /// directory). It is kept after the run.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Election manifest (YAML); the club election of examples/ by default, with its
+    /// polls open from now.
     #[arg(long)]
     manifest: Option<PathBuf>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+/// Runs the demo election.
+pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
-    let election = Election::load(args.manifest.as_deref())?;
-    let manifest = &election.manifest;
+    let data = match &args.data {
+        Some(dir) => dir.clone(),
+        None => tempfile::Builder::new()
+            .prefix("urna-demo-")
+            .tempdir()?
+            .keep(),
+    };
+    if data.join("dev.json").exists() {
+        bail!(
+            "{} already holds an election: give a new --data directory",
+            data.display()
+        );
+    }
+    std::fs::create_dir_all(&data)?;
+    println!("urna demo: data directory {}", data.display());
+
+    let step = Instant::now();
+    let mut services = Services::start(&data, args.voters, args.manifest.as_deref()).await?;
+    let manifest = Manifest::from_yaml(&std::fs::read_to_string(data.join("manifest.yaml"))?)
+        .map_err(|e| anyhow!("manifest: {e}"))?;
+    ballots::check_supported(&manifest)?;
+    let (n, k) = (manifest.trustees().count(), manifest.trustees().threshold());
     println!(
-        "urna demo: {} — {} voters, 3 trustees (any 2 decrypt), seed {}",
+        "services: auth, issuance, casting, board, admin, tally and HTTP on loopback over TLS, embedded store; election {} ({}) with {} voters ({:.1?})",
+        manifest.id(),
         manifest.title(),
         args.voters,
-        args.seed
-    );
-    println!(
-        "election {} fingerprint {}",
-        manifest.id(),
-        hex::encode(election.fingerprint)
-    );
-
-    let mut rng = ChaCha20Rng::seed_from_u64(args.seed);
-    let step = Instant::now();
-    let ceremony = Ceremony::run(&election.fingerprint, 3, 2, &mut rng)?;
-    println!(
-        "key ceremony: 3 trustees dealt Feldman-committed shares with proofs of knowledge; joint key {} ({:.0?})",
-        hex::encode(ceremony.public_key().element().as_bytes()),
         step.elapsed()
     );
 
     let step = Instant::now();
-    let auth = Auth::new(BlindSigningKey::generate(args.rsa_bits, &mut rng)?);
-    let auth_public = auth.verifying_key()?;
+    let trustees = Trustees::create(&data, &services, n).await?;
+    trustees.ceremony().await?;
+    services.wait_until_open().await?;
     println!(
-        "auth: RSA-{} blind-signing key ({:.0?})",
-        args.rsa_bits,
-        step.elapsed()
-    );
-
-    let key = EncryptionKey::new(*ceremony.public_key());
-    let progress = bar(args.voters, "voting");
-    let step = Instant::now();
-    let voters = Voters {
-        election: &election,
-        key: &key,
-        auth: &auth,
-        auth_public: &auth_public,
-        seed: args.seed,
-    };
-    let cast = voters.run(args.voters, &progress)?;
-    progress.finish_and_clear();
-    println!(
-        "voting: {} credentials blind-signed, {} ballots encrypted with proofs ({:.1?})",
-        auth.issued(),
-        cast.len(),
+        "key ceremony: {n} trustee processes dealt verifiable shares, any {k} can decrypt; the election is open ({:.1?})",
         step.elapsed()
     );
 
     let step = Instant::now();
-    let ballots = verify_ballots(&cast, &election, &key, &auth_public, args.batch, args.seed)?;
-    let verify_time = step.elapsed();
+    let turnout = vote(&services, &data, &manifest, &args).await?;
+    let elapsed = step.elapsed();
     println!(
-        "casting checks: {} ballots decoded, credentials and signatures checked, nullifiers unique, all proofs hold in batches of {} ({:.1?}, {:.0} ballots/s)",
-        ballots.len(),
-        args.batch,
-        verify_time,
-        per_second(ballots.len(), verify_time)
+        "voting: {} voters cast {} ballots ({} challenged and spoiled first, {} cast again) in {:.1?}, {:.0} ballots/s; every receipt checked against the board",
+        turnout.voters,
+        turnout.cast,
+        turnout.challenged,
+        turnout.recast,
+        elapsed,
+        turnout.cast as f64 / elapsed.as_secs_f64().max(1e-9)
     );
 
-    let totals = aggregate(&ballots, &cast, &election);
     let step = Instant::now();
-    let labelled: Vec<(&str, Vec<Ciphertext>)> = manifest
-        .contests()
-        .iter()
-        .zip(&totals)
-        .map(|(contest, (sums, _))| (contest.id(), sums.clone()))
-        .collect();
-    let decrypted = ceremony.decrypt(&election.fingerprint, &labelled, &[1, 2], &mut rng)?;
+    let (mut admin, auth) = services.admin().await?;
+    let mut close = tonic::Request::new(v1::CloseElectionRequest {
+        election_id: services.info.election.clone(),
+    });
+    close.metadata_mut().insert("authorization", auth);
+    let closed = admin.close_election(close).await?.into_inner();
+    println!("polls closed: board entry {}", closed.polls_closed_index);
+    let present: Vec<u32> = (1..=k).collect();
+    trustees.decrypt(&present).await?;
+    let results = wait_for_results(&services).await?;
     println!(
-        "tally: trustees 1 and 2 decrypted (trustee 3 absent); every partial decryption's proof verified ({:.1?})",
+        "tally: homomorphic sums of the counted ballots decrypted by trustees {present:?} with proofs; trustee {n} stayed away ({:.1?})",
         step.elapsed()
     );
+    report(&manifest, &results, &turnout)?;
 
-    let expected = expected_totals(&cast, &election);
-    let counts: Vec<u64> = totals.iter().map(|(_, count)| *count).collect();
-    report(&election, &decrypted, &counts, &expected)?;
+    let board_key = services.info.board_key.clone();
+    let election = services.info.election.clone();
+    services.stop().await?;
+    let export = data.join("board");
+    export_board(&data, &election, &export)?;
+    let verified = verify(&export, &board_key)?;
+    println!();
+    println!("Re-run the verifier on this election:");
+    println!("  urna verify {} --board-key {board_key}", export.display());
+    println!("Data directory: {}", data.display());
+    if !verified {
+        bail!("the verifier rejected the election");
+    }
     println!(
-        "every proof verified; decrypted totals equal the voters' choices ({:.1?} in all)",
+        "verified: the election's board, ceremony, ballots, tally and results all check ({:.1?} in all)",
         started.elapsed()
     );
     Ok(())
 }
 
-/// What the casting service checks, for every ballot: it decodes against the style,
-/// carries a valid credential and signature, has an unused nullifier, and its proofs
-/// hold (checked in batches, one batch stream per core).
-fn verify_ballots(
-    cast: &[Cast],
-    election: &Election,
-    key: &EncryptionKey,
-    auth: &BlindVerifyingKey,
-    batch_size: usize,
-    seed: u64,
-) -> Result<Vec<EncryptedBallot>> {
-    let progress = bar(cast.len() as u32, "verifying");
-    let ballots = in_parallel(cast, |part, offset, slice| {
-        // Batch weights must be unpredictable to ballot authors; the demo seeds them for
-        // reproducibility, a server draws them from the operating system.
-        let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0xba7c4 ^ part as u64);
-        let mut ballots = Vec::with_capacity(slice.len());
-        for chunk in slice.chunks(batch_size.max(1)) {
-            let mut batch = BatchVerifier::new(*key.public_key(), &mut rng);
-            for vote in chunk {
-                let index = offset + ballots.len();
-                let layout = &election.styles[vote.style].layout;
-                let ballot = EncryptedBallot::from_bytes(&vote.ballot, layout)
-                    .with_context(|| format!("ballot {index} does not decode"))?;
-                ballot
-                    .verify_signatures(auth)
-                    .with_context(|| format!("ballot {index}: bad credential or signature"))?;
-                ballot.add_to_batch(&mut batch, index, layout);
-                ballots.push(ballot);
-            }
-            if let Err(failed) = batch.verify() {
-                bail!("ballots failed their proofs: {failed:?}");
-            }
-            progress.inc(chunk.len() as u64);
-        }
-        Ok(ballots)
-    })?;
-    progress.finish_and_clear();
-    let mut nullifiers = HashSet::with_capacity(ballots.len());
-    for (index, ballot) in ballots.iter().enumerate() {
-        if !nullifiers.insert(ballot.nullifier()) {
-            bail!("ballot {index}: credential already used");
-        }
+/// Every voter of the roll votes through the SDK, with a progress bar.
+async fn vote(
+    services: &Services,
+    data: &Path,
+    manifest: &Manifest,
+    args: &Args,
+) -> Result<Turnout> {
+    let info = &services.info;
+    let endpoints = urna_sdk::Endpoints {
+        auth: info.auth.parse()?,
+        issuance: info.issuance.parse()?,
+        casting: info.casting.parse()?,
+        board: info.board.parse()?,
+    };
+    let ca = std::fs::read(&info.ca).context("reading the CA certificate")?;
+    let voter = Voter::connect(&endpoints, &Tls::Ca(ca), &info.election)?;
+    let election = voter
+        .fetch_election(&TrustRoot::Pinned(info.board_key.clone()))
+        .await?;
+    let roll = read_codes(&data.join("voting-codes.csv"))?;
+    let progress = ProgressBar::new(roll.len() as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    {
+        progress.set_style(style.progress_chars("=> "));
     }
-    Ok(ballots)
+    progress.set_prefix("voting");
+    let voters = Voters {
+        voter,
+        election,
+        manifest: Arc::new(manifest.clone()),
+        seed: args.seed,
+    };
+    let turnout = voters.run(roll, args.concurrency, progress.clone()).await;
+    progress.finish_and_clear();
+    turnout
 }
 
-/// The homomorphic sum per contest and option, over the ballots whose style has the
-/// contest, with the number of those ballots.
-fn aggregate(
-    ballots: &[EncryptedBallot],
-    cast: &[Cast],
-    election: &Election,
-) -> Vec<(Vec<Ciphertext>, u64)> {
-    per_contest(cast, election, |_, vote_index, position| {
-        ballots[vote_index].contests()[position]
-            .1
-            .ciphertexts()
-            .to_vec()
-    })
-    .into_iter()
-    .map(|(vectors, count)| {
-        let sums = (0..vectors.first().map_or(0, Vec::len))
-            .map(|o| Ciphertext::sum(vectors.iter().map(|v| &v[o])))
-            .collect();
-        (sums, count)
-    })
-    .collect()
-}
-
-/// The plaintext totals the voters chose, per contest and option.
-fn expected_totals(cast: &[Cast], election: &Election) -> Vec<Vec<u64>> {
-    per_contest(cast, election, |_, vote_index, position| {
-        cast[vote_index].choices[position].clone()
-    })
-    .into_iter()
-    .zip(election.manifest.contests())
-    .map(|((vectors, _), contest)| {
-        (0..contest.options().len())
-            .map(|o| vectors.iter().map(|v| v[o]).sum())
-            .collect()
-    })
-    .collect()
-}
-
-/// For each manifest contest, `item(contest, ballot index, position in the ballot)` of
-/// every ballot whose style has the contest, and how many there were.
-fn per_contest<T>(
-    cast: &[Cast],
-    election: &Election,
-    item: impl Fn(usize, usize, usize) -> T,
-) -> Vec<(Vec<T>, u64)> {
-    (0..election.manifest.contests().len())
-        .map(|c| {
-            let items: Vec<T> = cast
-                .iter()
-                .enumerate()
-                .filter_map(|(i, vote)| {
-                    let style = &election.styles[vote.style];
-                    style
-                        .contests
-                        .iter()
-                        .position(|&sc| sc == c)
-                        .map(|p| item(c, i, p))
-                })
-                .collect();
-            let count = items.len() as u64;
-            (items, count)
+/// The `voter_id,voting_code` rows `urna dev` wrote.
+fn read_codes(file: &Path) -> Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    text.lines()
+        .skip(1)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            line.split_once(',')
+                .map(|(v, c)| (v.to_owned(), c.to_owned()))
+                .with_context(|| format!("{}: bad row {line}", file.display()))
         })
         .collect()
 }
 
-fn report(
-    election: &Election,
-    decrypted: &[Vec<u64>],
-    counts: &[u64],
-    expected: &[Vec<u64>],
-) -> Result<()> {
-    println!();
-    for (((contest, totals), &count), want) in election
-        .manifest
-        .contests()
+/// Polls the tally service until the results are published.
+async fn wait_for_results(services: &Services) -> Result<v1::GetResultsResponse> {
+    let mut tally = services.tally().await?;
+    let started = Instant::now();
+    loop {
+        let request = v1::GetResultsRequest {
+            election_id: services.info.election.clone(),
+        };
+        match tally.get_results(request).await {
+            Ok(results) => return Ok(results.into_inner()),
+            Err(status) if status.code() == tonic::Code::FailedPrecondition => {}
+            Err(status) => return Err(status.into()),
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("no results within 5 minutes of the trustees' decryption");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Prints the published results and fails unless every total and ballot count is what
+/// the voters chose.
+fn report(manifest: &Manifest, results: &v1::GetResultsResponse, turnout: &Turnout) -> Result<()> {
+    let published: BTreeMap<&str, &v1::ContestResult> = results
+        .contests
         .iter()
-        .zip(decrypted)
-        .zip(counts)
-        .zip(expected)
-    {
-        println!("{} ({} ballots)", contest.title(), count);
-        let top = totals.iter().copied().max().unwrap_or(0);
-        for ((option, total), w) in contest.options().iter().zip(totals).zip(want) {
-            let width = (total * 40).checked_div(top).unwrap_or(0);
-            let mark = if total == w { "" } else { "  MISMATCH" };
+        .map(|c| (c.contest_id.as_str(), c))
+        .collect();
+    let mut wrong = Vec::new();
+    println!();
+    for contest in manifest.contests() {
+        let id = contest.id();
+        let result = published
+            .get(id)
+            .with_context(|| format!("no result for contest {id}"))?;
+        let ballots = turnout.ballots.get(id).copied().unwrap_or(0);
+        println!("{} ({} ballots)", contest.title(), result.ballots);
+        if result.ballots != ballots {
+            wrong.push(format!(
+                "{id}: {} ballots counted, {ballots} cast",
+                result.ballots
+            ));
+        }
+        let expected = turnout.totals.get(id);
+        let top = result.totals.iter().map(|t| t.total).max().unwrap_or(0);
+        for (position, (option, total)) in contest.options().iter().zip(&result.totals).enumerate()
+        {
+            let want = expected.and_then(|e| e.get(position)).copied().unwrap_or(0);
+            if total.option_id != option.id() || total.total != want {
+                wrong.push(format!(
+                    "{id}/{}: published {} for {}, the voters gave {want}",
+                    option.id(),
+                    total.total,
+                    total.option_id
+                ));
+            }
+            let width = (total.total * 40).checked_div(top).unwrap_or(0);
             println!(
-                "    {:<16} {total:>7}  {}{mark}",
+                "    {:<16} {:>7}  {}",
                 option.name(),
-                "#".repeat(width as usize)
+                total.total,
+                "#".repeat(usize::try_from(width).unwrap_or(0))
             );
         }
-        let tabulation = tabulate_totals(contest, totals, count)
-            .map_err(|e| anyhow!("{}: {e}", contest.id()))?;
-        let winners = tabulation.winner_names();
-        if winners.is_empty() {
-            println!("  result: no winner ({})", tabulation.notes.join("; "));
+        let names: Vec<&str> = result
+            .winners
+            .iter()
+            .map(|w| {
+                contest
+                    .options()
+                    .iter()
+                    .find(|o| o.id() == w)
+                    .map_or(w.as_str(), |o| o.name())
+            })
+            .collect();
+        if names.is_empty() {
+            // Why not (a referendum's quorum or threshold), from the manifest's rules.
+            let totals: Vec<u64> = result.totals.iter().map(|t| t.total).collect();
+            let notes = tabulate_totals(contest, &totals, result.ballots)
+                .map(|t| t.notes.join("; "))
+                .unwrap_or_default();
+            println!("  result: no winner ({notes})");
         } else {
-            println!("  result: {}", winners.join(", "));
+            println!("  result: {}", names.join(", "));
         }
     }
     println!();
-    if decrypted != expected {
-        bail!("decrypted totals differ from the voters' choices");
+    if !wrong.is_empty() {
+        bail!(
+            "the published results differ from the voters' choices:\n  {}",
+            wrong.join("\n  ")
+        );
+    }
+    println!("the published totals equal the voters' choices in every contest");
+    Ok(())
+}
+
+/// `urna board export` of the stopped services' store.
+fn export_board(data: &Path, election: &str, out: &Path) -> Result<()> {
+    let output = Command::new(std::env::current_exe()?)
+        .args(["board", "export", "--election", election, "--data"])
+        .arg(data.join("store"))
+        .arg("--out")
+        .arg(out)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "urna board export failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(())
 }
 
-fn bar(len: u32, label: &'static str) -> ProgressBar {
-    let bar = ProgressBar::new(u64::from(len));
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(label);
-    bar
-}
-
-/// Runs `work` on one contiguous part of `items` per core and concatenates the results
-/// in order. `work` gets the part number, the offset of its first item and the part.
-fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(usize, usize, &[T]) -> Result<Vec<R>> + Sync,
-) -> Result<Vec<R>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_part = items.len().div_ceil(cores).max(1);
-    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = items
-            .chunks(per_part)
-            .enumerate()
-            .map(|(part, slice)| scope.spawn(move || work(part, part * per_part, slice)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a worker thread panicked")))
-            })
-            .collect()
-    });
-    let mut out = Vec::with_capacity(items.len());
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
-}
-
-fn per_second(count: usize, elapsed: Duration) -> f64 {
-    count as f64 / elapsed.as_secs_f64().max(1e-9)
+/// `urna verify` on the export, its report shown as it runs; whether it passed.
+fn verify(export: &Path, board_key: &str) -> Result<bool> {
+    println!();
+    println!("urna verify {} (public data only):", export.display());
+    let status = Command::new(std::env::current_exe()?)
+        .arg("verify")
+        .arg(export)
+        .args(["--board-key", board_key])
+        .status()?;
+    Ok(status.success())
 }

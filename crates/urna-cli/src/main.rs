@@ -47,7 +47,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo(args) => demo::run(&args),
+        Command::Demo(args) => runtime(false)?.block_on(demo::run(args)),
         Command::Tabulate(args) => tabulate::run(&args),
         Command::Serve(args) => runtime(true)?.block_on(serve::run(args)),
         Command::Dev(args) => runtime(true)?.block_on(dev::run(args)),

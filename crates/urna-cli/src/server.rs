@@ -141,7 +141,11 @@ pub async fn start(
         )
     });
     let elections = Elections::new(store.clone(), &config.public_name);
-    let auth = Auth::new(store.clone(), AuthConfig::default(), Arc::clone(&clock));
+    let auth_config = AuthConfig {
+        limits: config.login_limits.into(),
+        ..AuthConfig::default()
+    };
+    let auth = Auth::new(store.clone(), auth_config, Arc::clone(&clock));
     let issuance = Issuance::new(store.clone());
     if role.runs(Role::Auth) {
         let addr = servers

@@ -1,134 +1,148 @@
-//! The voters' side of the demo: each voter makes a credential, has auth blind-sign it
-//! (auth sees only the blinded message), and encrypts a ballot with proofs.
+//! The voters: each one logs in to auth with its voting code, gets its ballot style
+//! (checked against the style key) and a blind-signed credential, encrypts its choices
+//! and casts them through casting, checking the receipt against the board key. Some
+//! first challenge a ballot (Benaloh: casting publishes it as spoiled with its
+//! opening, and the voter checks the opening), some change their mind and cast again
+//! (the manifest's re-voting policy decides which counts). Voters run concurrently.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result, anyhow};
-
 use indicatif::ProgressBar;
-use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
-use urna_crypto::credential::blind::{BlindSignature, BlindedMessage};
-use urna_crypto::credential::credential_message;
-use urna_crypto::{
-    BlindSigningKey, BlindVerifyingKey, Credential, CredentialSecret, EncryptedBallot,
-    EncryptionKey,
-};
+use rand::{RngExt as _, SeedableRng as _};
+use urna_election::{Manifest, Revoting};
+use urna_sdk::{Election, Voter};
 
-use super::election::Election;
-use super::in_parallel;
+use super::ballots::{self, Totals};
 
-/// The authentication tier: knows who votes, signs one blinded credential per voter.
-pub struct Auth {
-    key: BlindSigningKey,
-    issued: Mutex<HashSet<u32>>,
+/// One in this many voters challenges a ballot before casting.
+const CHALLENGE_ONE_IN: u32 = 20;
+/// One in this many voters casts a second ballot.
+const RECAST_ONE_IN: u32 = 10;
+
+/// What the voters did, and what the published totals must be.
+#[derive(Debug, Default)]
+pub struct Turnout {
+    /// Voters who cast a ballot.
+    pub voters: u64,
+    /// Ballots cast (re-casts included).
+    pub cast: u64,
+    /// Ballots challenged and spoiled.
+    pub challenged: u64,
+    /// Voters who cast twice.
+    pub recast: u64,
+    /// Per contest, the number of counted ballots holding it.
+    pub ballots: std::collections::BTreeMap<String, u64>,
+    /// The totals of the counted ballots.
+    pub totals: Totals,
 }
 
-impl Auth {
-    pub fn new(key: BlindSigningKey) -> Self {
-        Self {
-            key,
-            issued: Mutex::new(HashSet::new()),
-        }
-    }
-
-    /// Signs a blinded credential for `voter`, once.
-    fn sign(
-        &self,
-        voter: u32,
-        blinded: &BlindedMessage,
-        rng: &mut ChaCha20Rng,
-    ) -> Result<BlindSignature> {
-        let first = self
-            .issued
-            .lock()
-            .map_err(|_| anyhow!("auth state poisoned"))?
-            .insert(voter);
-        if !first {
-            return Err(anyhow!("voter {voter} already has a credential"));
-        }
-        Ok(self.key.blind_sign(blinded, rng)?)
-    }
-
-    /// The public half of the signing key, published for voters and verifiers.
-    pub fn verifying_key(&self) -> Result<BlindVerifyingKey> {
-        Ok(self.key.verifying_key()?)
-    }
-
-    /// How many credentials were issued (published for observers).
-    pub fn issued(&self) -> usize {
-        self.issued.lock().map(|set| set.len()).unwrap_or(0)
-    }
-}
-
-/// What one voter chose, per contest of their style (one value per option).
-pub type Choices = Vec<Vec<u64>>;
-
-/// One cast ballot: the voter's style, the encoded ballot, and (known only to the demo,
-/// to check the tally against) the plaintext choices.
-pub struct Cast {
-    pub style: usize,
-    pub ballot: Vec<u8>,
-    pub choices: Choices,
-}
-
-pub struct Voters<'a> {
-    pub election: &'a Election,
-    pub key: &'a EncryptionKey,
-    pub auth: &'a Auth,
-    pub auth_public: &'a BlindVerifyingKey,
+/// The voters, sharing one client of the services.
+pub struct Voters {
+    pub voter: Voter,
+    pub election: Election,
+    pub manifest: Arc<Manifest>,
     pub seed: u64,
 }
 
-impl Voters<'_> {
-    /// Runs `count` voters, in parallel.
-    pub fn run(&self, count: u32, progress: &ProgressBar) -> Result<Vec<Cast>> {
-        let voters: Vec<u32> = (0..count).collect();
-        in_parallel(&voters, |_, _, part| {
-            part.iter()
-                .map(|&voter| {
-                    let vote = self.vote(voter);
+impl Voters {
+    /// Votes for every `(voter id, voting code)` with `concurrency` voters at a time.
+    pub async fn run(
+        self,
+        roll: Vec<(String, String)>,
+        concurrency: usize,
+        progress: ProgressBar,
+    ) -> Result<Turnout> {
+        let voters = Arc::new(self);
+        let queue = Arc::new(Mutex::new(
+            roll.into_iter().enumerate().collect::<VecDeque<_>>(),
+        ));
+        let turnout = Arc::new(Mutex::new(Turnout::default()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..concurrency.max(1) {
+            let (voters, queue, turnout, progress) = (
+                voters.clone(),
+                queue.clone(),
+                turnout.clone(),
+                progress.clone(),
+            );
+            workers.spawn(async move {
+                loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .pop_front();
+                    let Some((n, (id, code))) = next else {
+                        return Ok::<(), anyhow::Error>(());
+                    };
+                    voters
+                        .vote(n, &id, &code, &turnout)
+                        .await
+                        .with_context(|| format!("voter {id}"))?;
                     progress.inc(1);
-                    vote
-                })
-                .collect()
-        })
+                }
+            });
+        }
+        while let Some(done) = workers.join_next().await {
+            done??;
+        }
+        let turnout = Arc::try_unwrap(turnout)
+            .map_err(|_| anyhow!("a voter task outlived the vote"))?
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(turnout)
     }
 
-    fn vote(&self, voter: u32) -> Result<Cast> {
-        // One reproducible stream per voter, so results depend on the seed only.
-        let mut rng = ChaCha20Rng::seed_from_u64(self.seed ^ (u64::from(voter) << 20) ^ 0x5eed);
-        let style = self.election.pick_style(&mut rng);
-        let layout = &self.election.styles[style].layout;
-        let choices = self.election.choose(style, &mut rng)?;
-        let fingerprint = &self.election.fingerprint;
-        let secret = CredentialSecret::generate(&mut rng);
-        let message = credential_message(fingerprint, layout.style(), &secret.public_key())?;
-        let (blinded, state) = self.auth_public.blind(&message, &mut rng)?;
-        let blind_signature = self.auth.sign(voter, &blinded, &mut rng)?;
-        let (signature, randomizer) = self
-            .auth_public
-            .finalize(&blind_signature, &state, &message)
-            .context("auth's blind signature did not verify")?;
-        let credential = Credential {
-            key: secret.public_key(),
-            signature,
-            randomizer,
-        };
-        let (ballot, _opening) = EncryptedBallot::encrypt(
-            self.key,
-            fingerprint,
-            layout,
-            credential,
-            &secret,
-            &choices,
-            &mut rng,
-        )?;
-        Ok(Cast {
-            style,
-            ballot: ballot.to_bytes(),
-            choices,
-        })
+    /// One voter's visit, reproducible from the seed and the voter's position.
+    async fn vote(&self, n: usize, id: &str, code: &str, turnout: &Mutex<Turnout>) -> Result<()> {
+        let mut rng = ChaCha20Rng::seed_from_u64(self.seed ^ ((n as u64) << 20) ^ 0x5eed);
+        let session = self.voter.login(id, code).await?;
+        let style = self
+            .voter
+            .ballot_style(&self.election, &session.style_id)
+            .await?;
+        let credential = self.voter.credential(&self.election, &session).await?;
+        let challenge = rng.random_ratio(1, CHALLENGE_ONE_IN);
+        let recast = rng.random_ratio(1, RECAST_ONE_IN);
+        let first = ballots::choose(&self.manifest, &session.style_id, &mut rng)?;
+        if challenge {
+            let (ballot, opening) = style.encrypt(&credential, &first.choices)?;
+            self.voter
+                .challenge(&self.election, &style, &ballot, &opening)
+                .await?;
+        }
+        let (ballot, _) = style.encrypt(&credential, &first.choices)?;
+        self.voter.cast(&self.election, &ballot).await?;
+        let mut counted = first;
+        if recast {
+            let second = ballots::choose(&self.manifest, &session.style_id, &mut rng)?;
+            let (ballot, _) = style.encrypt(&credential, &second.choices)?;
+            let receipt = self.voter.cast(&self.election, &ballot).await;
+            match (self.manifest.revoting(), receipt) {
+                (Revoting::LastCounts, Ok(receipt)) if receipt.supersedes_previous => {
+                    counted = second;
+                }
+                (Revoting::LastCounts, Ok(_)) => {
+                    return Err(anyhow!("a second ballot did not supersede the first"));
+                }
+                (Revoting::Once, Err(_)) => {}
+                (Revoting::Once, Ok(_)) => {
+                    return Err(anyhow!("a second ballot was accepted under `once`"));
+                }
+                (Revoting::LastCounts, Err(e)) => return Err(e.into()),
+            }
+        }
+        let mut t = turnout.lock().unwrap_or_else(PoisonError::into_inner);
+        t.voters += 1;
+        t.cast += 1 + u64::from(recast && self.manifest.revoting() == Revoting::LastCounts);
+        t.challenged += u64::from(challenge);
+        t.recast += u64::from(recast);
+        for (contest, _) in &counted.vectors {
+            *t.ballots.entry(contest.clone()).or_default() += 1;
+        }
+        counted.add_to(&mut t.totals);
+        Ok(())
     }
 }

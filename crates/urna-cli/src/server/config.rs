@@ -17,6 +17,11 @@
 //!   admin: 127.0.0.1:7405
 //!   tally: 0.0.0.0:7406            # trustees connect here
 //!   http: 0.0.0.0:7480
+//! login_limits:                    # auth's sliding-window rate limits (defaults shown)
+//!   voter_failures: 5              # failed logins per voter id ...
+//!   voter_window_secs: 900         # ... in this many seconds, then it is locked
+//!   address_attempts: 30           # login attempts per client address ...
+//!   address_window_secs: 60        # ... in this many seconds (raise it behind a NAT)
 //! ```
 
 use std::net::SocketAddr;
@@ -24,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
+use urna_auth::LimitConfig;
 
 /// The configuration.
 #[derive(Clone, Debug, Deserialize)]
@@ -47,6 +53,46 @@ pub struct Config {
     /// Listener addresses.
     #[serde(default)]
     pub listen: Listen,
+    /// Auth's login rate limits.
+    #[serde(default)]
+    pub login_limits: LoginLimits,
+}
+
+/// Auth's login rate limits (urna_auth's `LimitConfig`, in configuration spelling).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginLimits {
+    /// Failed logins a voter id may have in the voter window before it is locked.
+    pub voter_failures: u32,
+    /// The voter window, in seconds.
+    pub voter_window_secs: u64,
+    /// Login attempts one client address may make in the address window.
+    pub address_attempts: u32,
+    /// The address window, in seconds.
+    pub address_window_secs: u64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let d = LimitConfig::default();
+        Self {
+            voter_failures: d.voter_failures,
+            voter_window_secs: d.voter_window,
+            address_attempts: d.address_attempts,
+            address_window_secs: d.address_window,
+        }
+    }
+}
+
+impl From<LoginLimits> for LimitConfig {
+    fn from(l: LoginLimits) -> Self {
+        Self {
+            voter_failures: l.voter_failures,
+            voter_window: l.voter_window_secs,
+            address_attempts: l.address_attempts,
+            address_window: l.address_window_secs,
+        }
+    }
 }
 
 /// TLS certificate chain and key, PEM files.
@@ -132,7 +178,9 @@ impl Config {
         Ok(config)
     }
 
-    /// A configuration for `urna dev` and tests: loopback listeners.
+    /// A configuration for `urna dev` and tests: loopback listeners; every voter
+    /// logs in from the same address there (`urna demo` runs a whole roll), so the
+    /// per-address limit is raised to 100,000 attempts a minute.
     #[must_use]
     pub fn dev(data_dir: PathBuf, base_port: u16) -> Self {
         Self {
@@ -142,6 +190,10 @@ impl Config {
             admin_token_file: None,
             rsa_bits: default_rsa_bits(),
             listen: Listen::loopback(base_port),
+            login_limits: LoginLimits {
+                address_attempts: 100_000,
+                ..LoginLimits::default()
+            },
         }
     }
 
@@ -151,6 +203,55 @@ impl Config {
         }
         urna_board::checkpoint::check_origin(&format!("{}/e", self.public_name))
             .map_err(|e| anyhow::anyhow!("public_name {:?}: {e}", self.public_name))?;
+        let l = &self.login_limits;
+        if l.voter_failures == 0 || l.address_attempts == 0 {
+            bail!("login_limits: voter_failures and address_attempts must be at least 1");
+        }
+        if l.voter_window_secs == 0 || l.address_window_secs == 0 {
+            bail!("login_limits: windows must be at least one second");
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("urna.yaml");
+        std::fs::write(&file, yaml)?;
+        Config::from_file(&file)
+    }
+
+    #[test]
+    fn login_limits_default_and_can_be_set() {
+        let plain = parse("data_dir: /tmp/x\n").unwrap();
+        assert_eq!(
+            LimitConfig::from(plain.login_limits),
+            LimitConfig::default()
+        );
+        let set = parse("data_dir: /tmp/x\nlogin_limits:\n  address_attempts: 500\n").unwrap();
+        let limits = LimitConfig::from(set.login_limits);
+        assert_eq!(limits.address_attempts, 500);
+        assert_eq!(limits.voter_failures, LimitConfig::default().voter_failures);
+    }
+
+    #[test]
+    fn bad_login_limits_are_refused() {
+        let zero = parse("data_dir: /tmp/x\nlogin_limits:\n  voter_failures: 0\n");
+        assert!(zero.unwrap_err().to_string().contains("login_limits"));
+        let window = parse("data_dir: /tmp/x\nlogin_limits:\n  address_window_secs: 0\n");
+        assert!(window.unwrap_err().to_string().contains("login_limits"));
+        let unknown = parse("data_dir: /tmp/x\nlogin_limits:\n  per_voter: 3\n");
+        assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn dev_lets_one_address_log_in_a_whole_roll() {
+        let dev = Config::dev(PathBuf::from("/tmp/x"), 0);
+        assert!(dev.login_limits.address_attempts >= 10_000);
+        dev.check().unwrap();
     }
 }
