@@ -109,7 +109,7 @@ impl Common {
     }
 
     fn open(&self) -> Result<ShareFile> {
-        ShareFile::open(&self.file, &passphrase(self.passphrase_file.as_deref())?)
+        ShareFile::open(&self.file, &passphrase(self.passphrase_file.as_deref(), false)?)
     }
 }
 
@@ -125,7 +125,7 @@ pub async fn run(args: Args) -> Result<()> {
                 memory_kib: kdf_memory_kib.unwrap_or(KdfCost::default().memory_kib),
                 ..KdfCost::default()
             };
-            let passphrase = passphrase(common.passphrase_file.as_deref())?;
+            let passphrase = passphrase(common.passphrase_file.as_deref(), true)?;
             let file = ShareFile::create(&common.file, &name, &passphrase, cost)?;
             println!("share file {} created for {name}", common.file.display());
             println!("  signing key     {}", file.public().signing_key);
@@ -209,15 +209,21 @@ fn connected(common: &Common, file: &ShareFile) -> Result<Connection> {
 }
 
 /// The passphrase: the first line of `file`, else the environment, else asked on the
-/// terminal.
-fn passphrase(file: Option<&Path>) -> Result<Zeroizing<String>> {
+/// terminal without echo (twice when `confirm`, for a new share file).
+fn passphrase(file: Option<&Path>, confirm: bool) -> Result<Zeroizing<String>> {
     let text = match file {
         Some(file) => Zeroizing::new(
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?,
         ),
         None => match std::env::var(PASSPHRASE_ENV) {
             Ok(value) => Zeroizing::new(value),
-            Err(_) => prompt("share file passphrase: ")?,
+            Err(_) => {
+                let first = prompt("share file passphrase: ")?;
+                if confirm && *prompt("the same passphrase again: ")? != *first {
+                    bail!("the two passphrases differ");
+                }
+                first
+            }
         },
     };
     let line = Zeroizing::new(text.lines().next().unwrap_or_default().to_owned());
@@ -227,11 +233,15 @@ fn passphrase(file: Option<&Path>) -> Result<Zeroizing<String>> {
     Ok(line)
 }
 
-/// Reads one line from the terminal after printing `question` on stderr.
+/// Reads one line after printing `question` on stderr: without echo from a terminal,
+/// else (a pipe) as it comes.
 fn prompt(question: &str) -> Result<Zeroizing<String>> {
-    use std::io::{BufRead as _, Write as _};
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
     eprint!("{question}");
     std::io::stderr().flush()?;
+    if std::io::stdin().is_terminal() {
+        return Ok(Zeroizing::new(console::Term::stderr().read_secure_line()?));
+    }
     let mut line = Zeroizing::new(String::new());
     if std::io::stdin().lock().read_line(&mut line)? == 0 {
         bail!("no passphrase given");
