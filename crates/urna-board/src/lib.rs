@@ -6,6 +6,8 @@
 )]
 
 pub mod checkpoint;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod entry;
 pub mod error;
 pub mod hash;
