@@ -3,14 +3,17 @@
 //! Each check is an `async fn` that takes a fresh, empty store and returns `Ok(())`
 //! if the backend behaves; a store error the check did not expect is returned, and a
 //! wrong answer fails an assertion. A backend's tests call each check on a store of
-//! its own (see `tests/sqlite.rs`); [`restart_keeps_everything`] also needs a way to
-//! reopen the same storage. The concurrent checks need a multi-threaded runtime.
+//! its own (see `tests/sqlite.rs` and `tests/postgres.rs`); [`restart_keeps_everything`]
+//! and [`board_survives_restart`] also need a way to reopen the same storage. Each
+//! check asks only for the concern traits it exercises, so a backend runs the checks
+//! of every concern it implements. The concurrent checks need a multi-threaded runtime.
 
 mod ballots;
 mod elections;
 mod keys;
 mod persistence;
 mod roll;
+mod tally;
 
 pub use ballots::{
     board_index_is_write_once, board_indexes_in_one_batch, cast_last_counts, cast_once,
@@ -19,8 +22,12 @@ pub use ballots::{
 };
 pub use elections::{lifecycle_transitions, manifest_idempotence, results_are_write_once};
 pub use keys::{joint_key_is_set_once_in_draft, secrets_are_write_once};
-pub use persistence::{board_logs, restart_keeps_everything};
+pub use persistence::{board_logs, board_survives_restart, restart_keeps_everything};
 pub use roll::{concurrent_issuance_once, credential_issuance, roll_and_codes};
+pub use tally::{
+    ceremony_phase_compare_and_set, dealings_and_records_are_write_once,
+    tally_config_is_write_once_in_draft, tally_task_and_partials, trustees_register_once_in_draft,
+};
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;

@@ -91,6 +91,12 @@ pub enum BackendError {
     /// SQLite reported an error.
     #[error("sqlite")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error (or the connection to it failed).
+    #[error("postgres")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be taken from the pool.
+    #[error("postgres connection pool")]
+    Pool(#[from] deadpool_postgres::PoolError),
     /// The bulletin board's store failed.
     #[error("board store")]
     Board(#[from] urna_board::Error),
@@ -115,6 +121,18 @@ pub enum BackendError {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        Error::Backend(e.into())
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Error::Backend(e.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
         Error::Backend(e.into())
     }
 }

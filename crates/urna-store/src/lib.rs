@@ -13,10 +13,13 @@ pub mod conformance;
 pub mod election;
 pub mod error;
 pub mod keys;
+pub mod postgres;
 pub mod roll;
 pub mod sqlite;
 pub mod store;
 pub mod tally;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use ballot::{BallotStore, CastOutcome, CastRecord, NewBallot, Phase, SpoiledBallot};
 pub use board::BoardStore;
@@ -24,6 +27,7 @@ pub use code::{CodeHash, CodeParams, VotingCode};
 pub use election::{Applied, ElectionRecord, ElectionState, ElectionStore};
 pub use error::{BackendError, Conflict, Error, Missing, Result};
 pub use keys::{ElectionSecrets, JointKey, KeyStore};
+pub use postgres::PgStore;
 pub use roll::{Issuance, Issued, RollEntry, RollStore, Voter, blinded_hash};
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -37,6 +37,11 @@ conformance!(
     board_logs,
     secrets_are_write_once,
     joint_key_is_set_once_in_draft,
+    tally_config_is_write_once_in_draft,
+    trustees_register_once_in_draft,
+    ceremony_phase_compare_and_set,
+    dealings_and_records_are_write_once,
+    tally_task_and_partials,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -44,6 +49,15 @@ async fn restart_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     conformance::restart_keeps_everything(|| SqliteStore::open(path.clone()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn board_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    conformance::board_survives_restart(|| SqliteStore::open(path.clone()))
         .await
         .unwrap();
 }

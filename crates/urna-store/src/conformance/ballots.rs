@@ -4,14 +4,13 @@
 use urna_election::Revoting;
 
 use super::{accepted, ballot, election_in};
-use crate::Store;
-use crate::ballot::{CastOutcome, Phase, SpoiledBallot};
-use crate::election::ElectionState;
+use crate::ballot::{BallotStore, CastOutcome, Phase, SpoiledBallot};
+use crate::election::{ElectionState, ElectionStore};
 use crate::error::{Conflict, Error, Missing, Result};
 
 /// Under `once`: a second, different ballot is refused; the identical one returns
 /// the original record; ballots are only accepted in Test or Open.
-pub async fn cast_once<S: Store>(store: &S) -> Result<()> {
+pub async fn cast_once<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     let id = "once";
     election_in(store, id, Revoting::Once, ElectionState::Draft).await?;
     assert!(matches!(
@@ -85,7 +84,7 @@ pub async fn cast_once<S: Store>(store: &S) -> Result<()> {
 }
 
 /// Under `last-counts`: every ballot is kept, each superseding the previous one.
-pub async fn cast_last_counts<S: Store>(store: &S) -> Result<()> {
+pub async fn cast_last_counts<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     let id = "last-counts";
     election_in(store, id, Revoting::LastCounts, ElectionState::Open).await?;
     let a = accepted(store, id, ballot(1, 0)).await?;
@@ -123,7 +122,9 @@ pub async fn cast_last_counts<S: Store>(store: &S) -> Result<()> {
 
 /// 200 tasks cast different ballots with one credential at once (run it on a
 /// multi-threaded runtime): exactly one is accepted under `once`.
-pub async fn concurrent_casts_once<S: Store>(store: &S) -> Result<()> {
+pub async fn concurrent_casts_once<S: ElectionStore + BallotStore + Clone + 'static>(
+    store: &S,
+) -> Result<()> {
     let id = "race";
     election_in(store, id, Revoting::Once, ElectionState::Open).await?;
     let tasks: Vec<_> = (0..200u32)
@@ -148,7 +149,9 @@ pub async fn concurrent_casts_once<S: Store>(store: &S) -> Result<()> {
 
 /// 200 tasks retry the same ballot at once: one acceptance, 199 repeats of the same
 /// record (so every retry gets the original receipt).
-pub async fn concurrent_retries_are_idempotent<S: Store>(store: &S) -> Result<()> {
+pub async fn concurrent_retries_are_idempotent<S: ElectionStore + BallotStore + Clone + 'static>(
+    store: &S,
+) -> Result<()> {
     let id = "retries";
     election_in(store, id, Revoting::Once, ElectionState::Open).await?;
     let tasks: Vec<_> = (0..200)
@@ -171,7 +174,9 @@ pub async fn concurrent_retries_are_idempotent<S: Store>(store: &S) -> Result<()
 }
 
 /// Test-phase ballots, nullifiers and spoiled ballots are gone once the polls open.
-pub async fn test_ballots_are_discarded_on_opening<S: Store>(store: &S) -> Result<()> {
+pub async fn test_ballots_are_discarded_on_opening<S: ElectionStore + BallotStore>(
+    store: &S,
+) -> Result<()> {
     let id = "rehearsal";
     election_in(store, id, Revoting::Once, ElectionState::Test).await?;
     let rehearsal = ballot(1, 0);
@@ -209,7 +214,7 @@ fn spoiled(credential: u8) -> SpoiledBallot {
 }
 
 /// Spoiled ballots are kept apart, idempotently, and can never be cast.
-pub async fn spoiled_ballots<S: Store>(store: &S) -> Result<()> {
+pub async fn spoiled_ballots<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     let id = "spoiled";
     election_in(store, id, Revoting::LastCounts, ElectionState::Open).await?;
     let (s1, s2) = (spoiled(1), spoiled(2));
@@ -246,7 +251,7 @@ pub async fn spoiled_ballots<S: Store>(store: &S) -> Result<()> {
 }
 
 /// A ballot is found by its tracking code, in its own election only.
-pub async fn tracking_code_lookup<S: Store>(store: &S) -> Result<()> {
+pub async fn tracking_code_lookup<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     election_in(store, "lookup", Revoting::Once, ElectionState::Open).await?;
     election_in(store, "lookup-2", Revoting::Once, ElectionState::Open).await?;
     let b = ballot(5, 0);
@@ -266,7 +271,7 @@ pub async fn tracking_code_lookup<S: Store>(store: &S) -> Result<()> {
 
 /// Board indexes recorded as a batch: all or none, missing ballots skipped, and the
 /// same rules as one at a time.
-pub async fn board_indexes_in_one_batch<S: Store>(store: &S) -> Result<()> {
+pub async fn board_indexes_in_one_batch<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     let id = "batched";
     election_in(store, id, Revoting::Once, ElectionState::Open).await?;
     let (a, b, c) = (ballot(1, 0), ballot(2, 0), ballot(3, 0));
@@ -298,7 +303,7 @@ pub async fn board_indexes_in_one_batch<S: Store>(store: &S) -> Result<()> {
 }
 
 /// The outbox of unposted ballots, and board indices set once.
-pub async fn board_index_is_write_once<S: Store>(store: &S) -> Result<()> {
+pub async fn board_index_is_write_once<S: ElectionStore + BallotStore>(store: &S) -> Result<()> {
     let id = "outbox";
     election_in(store, id, Revoting::Once, ElectionState::Open).await?;
     let (a, b, c) = (ballot(1, 0), ballot(2, 0), ballot(3, 0));

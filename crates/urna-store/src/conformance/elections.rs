@@ -3,9 +3,9 @@
 use urna_election::Revoting;
 
 use super::{election_in, import, manifest};
-use crate::Store;
 use crate::election::{Applied, ElectionState, ElectionStore};
 use crate::error::{Conflict, Error, Missing, Result};
+use crate::roll::RollStore;
 
 const STATES: [ElectionState; 4] = [
     ElectionState::Draft,
@@ -20,7 +20,7 @@ async fn state<S: ElectionStore>(store: &S, id: &str) -> Result<Option<ElectionS
 
 /// Draft → Test → Open → Closed, each step a compare-and-set; every other pair and
 /// every step from the wrong state is refused and changes nothing.
-pub async fn lifecycle_transitions<S: Store>(store: &S) -> Result<()> {
+pub async fn lifecycle_transitions<S: ElectionStore>(store: &S) -> Result<()> {
     let id = "lifecycle";
     assert!(matches!(
         store
@@ -64,7 +64,7 @@ pub async fn lifecycle_transitions<S: Store>(store: &S) -> Result<()> {
 
 /// The same manifest twice is a no-op; a changed one replaces a Draft, and is
 /// refused after it; a Draft change may not drop a style the roll uses.
-pub async fn manifest_idempotence<S: Store>(store: &S) -> Result<()> {
+pub async fn manifest_idempotence<S: ElectionStore + RollStore>(store: &S) -> Result<()> {
     let id = "gitops";
     let (first, yaml) = manifest(id, Revoting::Once, "First title", true)?;
     assert_eq!(store.apply_manifest(&first, &yaml).await?, Applied::Created);
@@ -141,7 +141,7 @@ pub async fn manifest_idempotence<S: Store>(store: &S) -> Result<()> {
 }
 
 /// Results only once the polls are closed, and only once.
-pub async fn results_are_write_once<S: Store>(store: &S) -> Result<()> {
+pub async fn results_are_write_once<S: ElectionStore>(store: &S) -> Result<()> {
     let id = "results";
     election_in(store, id, Revoting::Once, ElectionState::Open).await?;
     assert!(matches!(

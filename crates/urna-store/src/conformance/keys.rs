@@ -3,13 +3,12 @@
 use urna_election::Revoting;
 
 use super::election_in;
-use crate::Store;
-use crate::election::ElectionState;
+use crate::election::{ElectionState, ElectionStore};
 use crate::error::{Conflict, Error, Missing, Result};
-use crate::keys::{ElectionSecrets, JointKey};
+use crate::keys::{ElectionSecrets, JointKey, KeyStore};
 
 /// Secrets are written once: a second writer gets the first secrets back.
-pub async fn secrets_are_write_once<S: Store>(store: &S) -> Result<()> {
+pub async fn secrets_are_write_once<S: ElectionStore + KeyStore>(store: &S) -> Result<()> {
     assert!(matches!(
         store.secrets("missing").await,
         Err(Error::NotFound(Missing::Election))
@@ -40,7 +39,7 @@ pub async fn secrets_are_write_once<S: Store>(store: &S) -> Result<()> {
 }
 
 /// The joint key is set in Draft only, once; the same record again is a no-op.
-pub async fn joint_key_is_set_once_in_draft<S: Store>(store: &S) -> Result<()> {
+pub async fn joint_key_is_set_once_in_draft<S: ElectionStore + KeyStore>(store: &S) -> Result<()> {
     election_in(store, "joint", Revoting::Once, ElectionState::Draft).await?;
     assert_eq!(store.joint_key("joint").await?, None);
     let key = JointKey {

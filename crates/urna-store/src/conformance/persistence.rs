@@ -7,11 +7,13 @@ use urna_election::Revoting;
 
 use super::{accepted, ballot, election_in, import};
 use crate::Store;
-use crate::ballot::{Phase, SpoiledBallot};
+use crate::ballot::{BallotStore, Phase, SpoiledBallot};
 use crate::code::VotingCode;
-use crate::election::ElectionState;
+use crate::election::{ElectionState, ElectionStore};
 use crate::error::{Error, Missing, Result};
-use crate::keys::ElectionSecrets;
+use crate::keys::{ElectionSecrets, KeyStore};
+use crate::roll::RollStore;
+use crate::tally::{StoredDealing, TallyStore};
 
 const ORIGIN: &str = "example.org/urna/board";
 
@@ -59,11 +61,11 @@ pub async fn board_logs<S: Store>(store: &S) -> Result<()> {
     Ok(())
 }
 
-/// Writes something of every kind, drops the store, reopens it with `open`, and
-/// finds everything as it was.
+/// Writes something of every kind but board entries (see [`board_survives_restart`]),
+/// drops the store, reopens it with `open`, and finds everything as it was.
 pub async fn restart_keeps_everything<S, F, Fut>(open: F) -> Result<()>
 where
-    S: Store,
+    S: ElectionStore + RollStore + BallotStore + KeyStore + TallyStore,
     F: Fn() -> Fut,
     Fut: Future<Output = Result<S>>,
 {
@@ -87,17 +89,18 @@ where
         opening: b"randomness".to_vec(),
     };
     store.record_spoiled("kept", spoiled.clone()).await?;
-    let board = append(
-        &store,
-        "kept",
-        Phase::Open,
-        vec![b"manifest".to_vec(), b"ballot".to_vec()],
-    )
-    .await?;
     let secrets = ElectionSecrets::new(b"rsa der".to_vec(), [1; 32], [2; 32]);
     store.init_secrets("kept", secrets).await?;
     election_in(&store, "done", Revoting::Once, ElectionState::Closed).await?;
     store.record_results("done", b"totals").await?;
+    election_in(&store, "ceremony", Revoting::Once, ElectionState::Draft).await?;
+    let dealing = StoredDealing {
+        dealer: 2,
+        dealing: b"dealing".to_vec(),
+        shares: vec![b"to 1".to_vec(), b"to 2".to_vec()],
+        signature: b"signed".to_vec(),
+    };
+    store.add_dealing("ceremony", dealing.clone()).await?;
 
     let elections = store.elections().await?;
     let ballots = store.ballots("kept").await?;
@@ -133,7 +136,7 @@ where
         b"signature"
     );
     assert_eq!(store.results("done").await?, Some(b"totals".to_vec()));
-    assert_eq!(append(&store, "kept", Phase::Open, vec![]).await?, board);
+    assert_eq!(store.dealings("ceremony").await?, [dealing]);
     let secrets = store
         .secrets("kept")
         .await?
@@ -145,5 +148,29 @@ where
     // The policy survives too: the same nullifier supersedes again.
     let third = store.cast("kept", ballot(1, 2)).await?;
     assert_eq!(third.record().supersedes, Some(ballots[1].seq));
+    Ok(())
+}
+
+/// Appends to an election's board, drops the store, reopens it with `open`, and
+/// finds the same log.
+pub async fn board_survives_restart<S, F, Fut>(open: F) -> Result<()>
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<S>>,
+{
+    let store = open().await?;
+    election_in(&store, "kept", Revoting::Once, ElectionState::Open).await?;
+    let board = append(
+        &store,
+        "kept",
+        Phase::Open,
+        vec![b"manifest".to_vec(), b"ballot".to_vec()],
+    )
+    .await?;
+    drop(store);
+    let store = open().await?;
+    assert_eq!(append(&store, "kept", Phase::Open, vec![]).await?, board);
+    assert_eq!(board.0, 2);
     Ok(())
 }

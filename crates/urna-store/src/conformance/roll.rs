@@ -3,14 +3,13 @@
 use urna_election::Revoting;
 
 use super::{election_in, import, rng, test_params};
-use crate::Store;
 use crate::code::{CodeHash, VotingCode};
-use crate::election::ElectionState;
+use crate::election::{ElectionState, ElectionStore};
 use crate::error::{Conflict, Error, Missing, Result};
-use crate::roll::{Issued, RollEntry, blinded_hash};
+use crate::roll::{Issued, RollEntry, RollStore, blinded_hash};
 
 /// Import, lookup for login, code verification, all-or-nothing imports.
-pub async fn roll_and_codes<S: Store>(store: &S) -> Result<()> {
+pub async fn roll_and_codes<S: ElectionStore + RollStore>(store: &S) -> Result<()> {
     let id = "roll";
     election_in(store, id, Revoting::Once, ElectionState::Draft).await?;
     let codes = import(store, id, &["alice", "bob", "carol"], "members", 7).await?;
@@ -101,7 +100,7 @@ pub async fn roll_and_codes<S: Store>(store: &S) -> Result<()> {
 
 /// One credential per voter: the same blinded message gets the stored signature,
 /// a different one is refused; the count is per election.
-pub async fn credential_issuance<S: Store>(store: &S) -> Result<()> {
+pub async fn credential_issuance<S: ElectionStore + RollStore>(store: &S) -> Result<()> {
     let id = "issuance";
     election_in(store, id, Revoting::Once, ElectionState::Draft).await?;
     import(store, id, &["alice", "bob", "carol"], "members", 3).await?;
@@ -196,7 +195,9 @@ pub async fn credential_issuance<S: Store>(store: &S) -> Result<()> {
 
 /// 50 tasks ask for one voter's credential with different blinded messages at once:
 /// exactly one is issued.
-pub async fn concurrent_issuance_once<S: Store>(store: &S) -> Result<()> {
+pub async fn concurrent_issuance_once<S: ElectionStore + RollStore + Clone + 'static>(
+    store: &S,
+) -> Result<()> {
     let id = "issuance-race";
     election_in(store, id, Revoting::Once, ElectionState::Draft).await?;
     import(store, id, &["alice"], "members", 5).await?;
