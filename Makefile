@@ -15,13 +15,22 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+## The tests get PostgreSQL and Redis from scripts/test-services.sh (throwaway
+## instances when none is reachable; CI=true fails the run without them), through
+## URNA_TEST_POSTGRES and URNA_TEST_REDIS; it stops what it started afterwards.
 unit:
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		$(CARGO) nextest run --locked --workspace --no-fail-fast; \
+	@services=$$(mktemp); \
+	scripts/test-services.sh start >"$$services" || { rm -f "$$services"; exit 1; }; \
+	. "$$services"; rm -f "$$services"; \
+	status=0; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --locked --workspace --no-fail-fast || status=$$?; \
 	else \
-		$(CARGO) test --locked --workspace --lib --bins --tests --examples; \
-	fi
-	$(CARGO) test --locked --workspace --doc
+		$(CARGO) test --locked --workspace --lib --bins --tests --examples || status=$$?; \
+	fi; \
+	$(CARGO) test --locked --workspace --doc || status=$$?; \
+	scripts/test-services.sh stop; \
+	exit $$status
 
 fmt:
 	$(CARGO) fmt --all
