@@ -18,13 +18,22 @@ mod schema;
 mod tally;
 
 use std::fmt;
+use std::time::Duration;
 
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::election::ElectionState;
 use crate::error::{Error, Missing, Result};
+
+/// How long opening a connection may take (unless the URL sets `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an operation waits for a free pooled connection before failing (so an
+/// overloaded or unreachable database turns into errors a caller can retry, not
+/// requests that hang).
+const POOL_WAIT: Duration = Duration::from_secs(10);
 
 /// The PostgreSQL store; cheap to clone (the clones share the pool).
 #[derive(Clone)]
@@ -55,9 +64,12 @@ impl PgStore {
         if pool_size == 0 {
             return Err(Error::InvalidInput("pool size must be at least 1"));
         }
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|_| Error::InvalidInput("malformed PostgreSQL connection string"))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -67,6 +79,9 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(pool_size)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|_| Error::InvalidInput("PostgreSQL pool configuration"))?;
         let mut client = pool.get().await?;
@@ -174,4 +189,26 @@ fn to_32(v: &[u8]) -> Result<[u8; 32]> {
 /// Converts a caller's count or index to the stored `bigint`.
 fn to_i64(v: u64, what: &'static str) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::InvalidInput(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bad_url_pool_size_or_unreachable_server_is_an_error() {
+        assert!(matches!(
+            PgStore::connect("host=127.0.0.1 port=notaport", 1).await,
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            PgStore::connect("host=127.0.0.1", 0).await,
+            Err(Error::InvalidInput(_))
+        ));
+        // Nothing listens on port 1 of loopback: refused at once, not a hang.
+        assert!(matches!(
+            PgStore::connect("host=127.0.0.1 port=1 user=urna", 1).await,
+            Err(Error::Backend(crate::BackendError::Pool(_)))
+        ));
+    }
 }
