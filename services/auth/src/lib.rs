@@ -15,5 +15,7 @@ pub mod session;
 pub use auth::{Auth, AuthKey};
 pub use config::AuthConfig;
 pub use error::AuthError;
-pub use limit::{LimitConfig, Limited, LoginLimiter, MemoryLimiter};
+pub use limit::{
+    LimitConfig, Limited, LoginLimiter, MemoryLimiter, RedisLimitConfig, RedisLimiter,
+};
 pub use session::{MAX_ID_LEN, SESSION_TAG, Session, SessionKey, SessionToken};

@@ -1,12 +1,17 @@
 //! Login rate limits: failures per voter and attempts per client address, in sliding
-//! windows. [`LoginLimiter`] is the seam for a shared limiter (Redis, issue 7);
-//! [`MemoryLimiter`] keeps the windows in this process.
+//! windows, behind the [`LoginLimiter`] trait: [`MemoryLimiter`] keeps the windows in
+//! this process, [`RedisLimiter`] in Redis, shared by replicas.
+
+mod link;
+mod shared;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
+
+pub use shared::{ADDRESS_TAG, RedisLimitConfig, RedisLimiter, VOTER_TAG};
 
 /// Which limit refused a login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

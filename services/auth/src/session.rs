@@ -51,14 +51,32 @@ impl SessionKey {
     }
 
     fn mac(&self, claims: &[u8]) -> Hmac<Sha256> {
+        let mut mac = self.tagged(SESSION_TAG);
+        mac.update(claims);
+        mac
+    }
+
+    /// HMAC-SHA256 under this key, started with `lp(tag)`.
+    fn tagged(&self, tag: &str) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.as_ref())
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         let mut prefix = Encoder::new();
-        prefix.str(SESSION_TAG);
+        prefix.str(tag);
         mac.update(prefix.as_slice());
-        mac.update(claims);
         mac
+    }
+
+    /// `HMAC-SHA256(key, lp(tag) ‖ lp(field)…)`: a pseudonym of the fields that only
+    /// holders of the key can compute (e.g. for keys in a shared cache).
+    pub(crate) fn pseudonym(&self, tag: &str, fields: &[&[u8]]) -> [u8; 32] {
+        let mut mac = self.tagged(tag);
+        let mut enc = Encoder::new();
+        for field in fields {
+            enc.bytes(field);
+        }
+        mac.update(enc.as_slice());
+        mac.finalize().into_bytes().into()
     }
 
     /// Seals claims into a token.

@@ -6,10 +6,13 @@ use urna_board::{Entry, EntryKind};
 use urna_crypto::ballot::MAX_ID_LEN;
 use urna_crypto::encoding::Decoder;
 use urna_crypto::{EncryptedBallot, short_tracking_code};
+use urna_election::Revoting;
 use urna_service::{Board, Boards, Clock, ElectionContext, Elections, spoiled_body};
 use urna_store::{CastOutcome, ElectionState, NewBallot, SpoiledBallot, Store};
 
+use crate::config::CastingConfig;
 use crate::error::CastingError;
+use crate::gate::{Claim, GateStats, Held, NullifierGate};
 use crate::opening::{Opening, encode_openings};
 use crate::receipt::Receipt;
 use crate::verifier::Verifier;
@@ -28,6 +31,7 @@ struct Inner<S, C> {
     boards: Boards<S>,
     clock: C,
     verifier: Verifier,
+    gate: Option<Arc<NullifierGate>>,
 }
 
 impl<S, C> Clone for Casting<S, C> {
@@ -49,20 +53,58 @@ struct Decoded {
     context: Arc<ElectionContext>,
     ballot: Arc<EncryptedBallot>,
     tracking_code: [u8; 32],
+    state: ElectionState,
 }
 
 impl<S: Store, C: Clock> Casting<S, C> {
     /// Casting over the process's election cache and board registry; starts the
     /// batch verifier (needs a tokio runtime).
     pub fn new(elections: Elections<S>, boards: Boards<S>, clock: C) -> Self {
+        Self::build(elections, boards, clock, None)
+    }
+
+    /// Casting as [`Casting::new`], with the nullifier gate of `config.redis` if any
+    /// (connected lazily: an unreachable Redis is no error, casting then goes through
+    /// the store alone until it answers).
+    ///
+    /// # Errors
+    /// [`CastingError::Redis`] for a malformed Redis URL.
+    pub fn with_config(
+        elections: Elections<S>,
+        boards: Boards<S>,
+        clock: C,
+        config: &CastingConfig,
+    ) -> Result<Self, CastingError> {
+        let gate = config
+            .redis
+            .as_ref()
+            .map(NullifierGate::new)
+            .transpose()
+            .map_err(CastingError::Redis)?;
+        Ok(Self::build(elections, boards, clock, gate.map(Arc::new)))
+    }
+
+    fn build(
+        elections: Elections<S>,
+        boards: Boards<S>,
+        clock: C,
+        gate: Option<Arc<NullifierGate>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 elections,
                 boards,
                 clock,
                 verifier: Verifier::start(),
+                gate,
             }),
         }
+    }
+
+    /// What the nullifier gate did so far; `None` without a gate.
+    #[must_use]
+    pub fn gate_stats(&self) -> Option<GateStats> {
+        self.inner.gate.as_deref().map(NullifierGate::stats)
     }
 
     /// Casts a ballot (its canonical encoding) and returns its receipt once it is on
@@ -72,8 +114,9 @@ impl<S: Store, C: Clock> Casting<S, C> {
     /// See [`CastingError`]; nothing is stored unless the ballot is accepted.
     pub async fn cast(&self, election: &str, bytes: &[u8]) -> Result<Receipt, CastingError> {
         let decoded = self.admit(election, bytes).await?;
+        let held = self.claim(election, &decoded).await?;
         let store = self.inner.elections.store();
-        let outcome = store
+        let cast = store
             .cast(
                 election,
                 NewBallot {
@@ -82,7 +125,20 @@ impl<S: Store, C: Clock> Casting<S, C> {
                     ballot: bytes.to_vec(),
                 },
             )
-            .await?;
+            .await;
+        let outcome = match (cast, held) {
+            (Ok(outcome), held) => {
+                if let Some(held) = held {
+                    held.keep();
+                }
+                outcome
+            }
+            (Err(e), Some(held)) => {
+                held.release().await;
+                return Err(e.into());
+            }
+            (Err(e), None) => return Err(e.into()),
+        };
         let (record, repeat) = match outcome {
             CastOutcome::Accepted(record) => (record, false),
             CastOutcome::Repeat(record) => (record, true),
@@ -204,6 +260,46 @@ impl<S: Store, C: Clock> Casting<S, C> {
         Ok(receipt)
     }
 
+    /// The nullifier gate's answer for a ballot about to be cast: under `once` in
+    /// Open, a credential claimed by a different ballot is refused as the store would
+    /// refuse it; otherwise the ballot goes on, holding the claim it made (or may
+    /// have made, if Redis did not answer) until the store recorded it.
+    ///
+    /// Under `last-counts` the gate is skipped: a re-vote must reach the store to be
+    /// recorded and an identical retry to get its original receipt, so Redis would
+    /// save no store call. In Test it is skipped too: Test ballots are discarded when
+    /// the election opens, and a claim made then would refuse the credential's first
+    /// real ballot.
+    async fn claim(&self, election: &str, decoded: &Decoded) -> Result<Option<Held>, CastingError> {
+        let Some(gate) = &self.inner.gate else {
+            return Ok(None);
+        };
+        if decoded.state != ElectionState::Open || decoded.context.revoting() != Revoting::Once {
+            return Ok(None);
+        }
+        let nullifier = decoded.ballot.nullifier();
+        match gate
+            .claim(election, &nullifier, &decoded.tracking_code)
+            .await
+        {
+            Claim::Taken => {
+                tracing::info!(
+                    election,
+                    tracking_code = short_tracking_code(&decoded.tracking_code),
+                    "ballot refused by the nullifier gate: credential already used"
+                );
+                Err(CastingError::CredentialUsed)
+            }
+            Claim::Same => Ok(None),
+            Claim::New | Claim::Unknown => Ok(Some(Held::new(
+                Arc::clone(gate),
+                election,
+                nullifier,
+                decoded.tracking_code,
+            ))),
+        }
+    }
+
     /// Everything before the store: size, decoding, fingerprint, state and window,
     /// signatures and proofs.
     async fn admit(&self, election: &str, bytes: &[u8]) -> Result<Decoded, CastingError> {
@@ -218,7 +314,7 @@ impl<S: Store, C: Clock> Casting<S, C> {
         let layout = context.layout(&style).ok_or(CastingError::Malformed)?;
         let ballot =
             EncryptedBallot::from_bytes(bytes, layout).map_err(|_| CastingError::Malformed)?;
-        self.check_open(election, &context).await?;
+        let state = self.check_open(election, &context).await?;
         let ballot = Arc::new(ballot);
         let tracking_code = ballot.tracking_code();
         let verified = self
@@ -239,17 +335,19 @@ impl<S: Store, C: Clock> Casting<S, C> {
             context,
             ballot,
             tracking_code,
+            state,
         })
     }
 
     /// Test accepts ballots at any time; Open only within the manifest's window.
+    /// Returns the state.
     async fn check_open(
         &self,
         election: &str,
         context: &ElectionContext,
-    ) -> Result<(), CastingError> {
+    ) -> Result<ElectionState, CastingError> {
         match self.inner.elections.state(election).await? {
-            ElectionState::Test => Ok(()),
+            ElectionState::Test => Ok(ElectionState::Test),
             ElectionState::Open => {
                 let now = self.inner.clock.now();
                 let (start, end) = context.window();
@@ -258,7 +356,7 @@ impl<S: Store, C: Clock> Casting<S, C> {
                 } else if now >= end {
                     Err(CastingError::Closed)
                 } else {
-                    Ok(())
+                    Ok(ElectionState::Open)
                 }
             }
             ElectionState::Draft => Err(CastingError::NotOpen),

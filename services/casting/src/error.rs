@@ -50,6 +50,10 @@ pub enum CastingError {
     /// The store or the board failed.
     #[error("internal")]
     Internal(#[source] urna_service::Error),
+    /// The nullifier gate's Redis configuration is unusable (a malformed URL); only
+    /// at start-up, never for a request.
+    #[error("redis configuration")]
+    Redis(#[source] redis::RedisError),
 }
 
 impl From<urna_service::Error> for CastingError {

@@ -40,6 +40,10 @@ impl From<CastingError> for Status {
                 tracing::error!(%error, "casting failure");
                 Status::internal("internal error")
             }
+            CastingError::Redis(error) => {
+                tracing::error!(%error, "casting's Redis configuration");
+                Status::internal("internal error")
+            }
         }
     }
 }

@@ -2,6 +2,8 @@
 //! as a voter's device makes them.
 
 mod cast;
+mod gate;
+mod redis_support;
 mod refusals;
 mod restart;
 mod spoil;

@@ -12,7 +12,7 @@ use urna_store::ElectionState;
 
 use crate::support::{Harness, check_receipt};
 
-fn openings(ballot: &TestBallot) -> Vec<v1::ContestOpening> {
+pub fn openings(ballot: &TestBallot) -> Vec<v1::ContestOpening> {
     ballot
         .ballot
         .contests()
@@ -30,7 +30,7 @@ fn openings(ballot: &TestBallot) -> Vec<v1::ContestOpening> {
         .collect()
 }
 
-async fn spoil(
+pub async fn spoil(
     harness: &Harness,
     ballot: &[u8],
     openings: Vec<v1::ContestOpening>,

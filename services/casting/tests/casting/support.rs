@@ -15,7 +15,7 @@ use tonic::transport::{Channel, Server};
 use urna_board::{
     Entry, EntryKind, NoteVerifier, SequencerConfig, SignedCheckpoint, TreeHash, verify_inclusion,
 };
-use urna_casting::Casting;
+use urna_casting::{Casting, CastingConfig};
 use urna_crypto::encoding::Encoder;
 use urna_crypto::{CredentialSecret, short_tracking_code};
 use urna_proto::v1;
@@ -51,6 +51,7 @@ impl Clock for TestClock {
 /// A running casting server over a test election.
 pub struct Harness {
     pub election: TestElection,
+    pub casting: Casting<SqliteStore, TestClock>,
     pub boards: Boards<SqliteStore>,
     pub clock: TestClock,
     pub client: CastingClient<Channel>,
@@ -61,14 +62,28 @@ pub struct Harness {
 impl Harness {
     /// The election of `yaml`, moved to `state`, with the clock inside its window.
     pub async fn new(yaml: &str, state: ElectionState) -> Self {
+        Self::configured(yaml, state, &CastingConfig::default()).await
+    }
+
+    /// As [`Harness::new`], casting with `config`.
+    pub async fn configured(yaml: &str, state: ElectionState, config: &CastingConfig) -> Self {
         let election = TestElection::from_yaml(yaml).await;
         election.advance_to(state).await;
         let store = election.store();
-        Self::start(election, store).await
+        Self::start_with(election, store, config).await
     }
 
     /// A server over `store` (e.g. reopened after a restart).
     pub async fn start(election: TestElection, store: SqliteStore) -> Self {
+        Self::start_with(election, store, &CastingConfig::default()).await
+    }
+
+    /// A server over `store`, casting with `config`.
+    pub async fn start_with(
+        election: TestElection,
+        store: SqliteStore,
+        casting: &CastingConfig,
+    ) -> Self {
         let clock = TestClock::default();
         clock.set(DURING);
         let config = SequencerConfig {
@@ -77,12 +92,13 @@ impl Harness {
         };
         let boards = Boards::new(store.clone(), PUBLIC_NAME, config);
         let elections = Elections::new(store, PUBLIC_NAME);
-        let casting = Casting::new(elections, boards.clone(), clock.clone());
+        let casting =
+            Casting::with_config(elections, boards.clone(), clock.clone(), casting).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(Server::builder().serve_with_incoming_shutdown(
-            urna_casting::service(casting),
+            urna_casting::service(casting.clone()),
             TcpIncoming::from(listener),
             async {
                 let _ = stopped.await;
@@ -93,6 +109,7 @@ impl Harness {
             .unwrap();
         Self {
             election,
+            casting,
             boards,
             clock,
             client,

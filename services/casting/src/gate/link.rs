@@ -1,0 +1,113 @@
+//! A Redis connection that never holds its caller up for long and knows whether Redis
+//! is answering: each script call is bounded by a timeout; a failure or a timeout
+//! marks the link degraded (logged once per transition) and, while degraded, calls
+//! are skipped without waiting except for one probe per [`PROBE_INTERVAL`]. The
+//! connection manager reconnects by itself, so the link recovers when Redis returns.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, RedisResult, ScriptInvocation};
+
+/// While degraded, how often a call still tries Redis.
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long one connection attempt may take (the calls themselves are bounded by
+/// the link's shorter timeout; a connection attempt goes on in the background).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A bounded, self-healing Redis connection.
+pub(crate) struct Link {
+    conn: ConnectionManager,
+    timeout: Duration,
+    started: Instant,
+    degraded: AtomicBool,
+    /// While degraded: milliseconds after `started` before the next probe.
+    probe_at: AtomicU64,
+    fallbacks: AtomicU64,
+}
+
+impl Link {
+    /// A link to `url` (connected lazily: an unreachable Redis is not an error here).
+    ///
+    /// # Errors
+    /// A malformed URL.
+    pub(crate) fn open(url: &str, timeout: Duration) -> RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(None)
+            .set_number_of_retries(1)
+            .set_max_delay(PROBE_INTERVAL);
+        Ok(Self {
+            conn: ConnectionManager::new_lazy_with_config(client, config)?,
+            timeout,
+            started: Instant::now(),
+            degraded: AtomicBool::new(false),
+            probe_at: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+        })
+    }
+
+    /// Runs a script; `None` if Redis failed, was too slow or is known to be down
+    /// (the caller then goes on without it).
+    pub(crate) async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Option<T> {
+        if self.degraded.load(Ordering::Acquire)
+            && self.elapsed_ms() < self.probe_at.load(Ordering::Acquire)
+        {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(self.timeout, invocation.invoke_async(&mut conn)).await {
+            Ok(Ok(value)) => {
+                if self.degraded.swap(false, Ordering::AcqRel) {
+                    tracing::info!("Redis answers again: the nullifier gate is back in use");
+                }
+                Some(value)
+            }
+            Ok(Err(error)) => {
+                self.failed(&error);
+                None
+            }
+            Err(_) => {
+                self.failed(&format_args!("no answer within {:?}", self.timeout));
+                None
+            }
+        }
+    }
+
+    /// Whether the last call failed (Redis down, failing or too slow).
+    pub(crate) fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::Acquire)
+    }
+
+    /// How many calls went on without Redis.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, error: &dyn std::fmt::Display) {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        let next = self.elapsed_ms().saturating_add(millis(PROBE_INTERVAL));
+        self.probe_at.store(next, Ordering::Release);
+        if !self.degraded.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                %error,
+                "Redis unavailable: the nullifier gate is skipped, casting goes on through the store alone"
+            );
+        }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        millis(self.started.elapsed())
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
