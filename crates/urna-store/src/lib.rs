@@ -22,7 +22,7 @@ pub mod tally;
 pub mod testing;
 
 pub use ballot::{BallotStore, CastOutcome, CastRecord, NewBallot, Phase, SpoiledBallot};
-pub use board::BoardStore;
+pub use board::{BoardLease, BoardStore, SoleWriter};
 pub use code::{CodeHash, CodeParams, VotingCode};
 pub use election::{Applied, ElectionRecord, ElectionState, ElectionStore};
 pub use error::{BackendError, Conflict, Error, Missing, Result};

@@ -11,6 +11,7 @@
 //! advisory lock, so replicas starting together apply each one exactly once.
 
 mod ballot;
+mod board;
 mod election;
 mod keys;
 mod roll;
@@ -19,6 +20,8 @@ mod tally;
 
 use std::fmt;
 use std::time::Duration;
+
+pub use board::{PgBoard, PgLease};
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;

@@ -28,7 +28,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::ballot::Phase;
-use crate::board::BoardStore;
+use crate::board::{BoardStore, SoleWriter};
 use crate::election::ElectionState;
 use crate::error::{Error, Missing, Result};
 
@@ -175,6 +175,7 @@ fn to_32(v: &[u8]) -> Result<[u8; 32]> {
 
 impl BoardStore for SqliteStore {
     type Board = urna_board::SqliteStore;
+    type Lease = SoleWriter;
 
     async fn open_board(&self, election: &str, phase: Phase) -> Result<Self::Board> {
         let id = election.to_owned();
@@ -194,6 +195,11 @@ impl BoardStore for SqliteStore {
             tokio::task::spawn_blocking(move || urna_board::SqliteStore::open(dir.join(file)))
                 .await??,
         )
+    }
+
+    /// One process owns the data directory, so it always sequences its boards.
+    async fn acquire_writer(&self, _election: &str, _phase: Phase) -> Result<Option<SoleWriter>> {
+        Ok(Some(SoleWriter))
     }
 }
 

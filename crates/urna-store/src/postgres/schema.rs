@@ -11,8 +11,9 @@ use crate::error::{BackendError, Result};
 /// The advisory lock key migrations hold (`'urna-mig'` as a big-endian integer).
 const MIGRATION_LOCK: i64 = 0x7572_6e61_2d6d_6967;
 
-/// The migrations; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+/// The migrations; migration `i` brings the schema to version `i + 1`. Version 2:
+/// the board logs ([`super::board::SCHEMA`]).
+const MIGRATIONS: &[&str] = &[V1, super::board::SCHEMA];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
