@@ -84,6 +84,13 @@ impl<S: Store, L: LoginLimiter> Auth<S, L> {
         }
     }
 
+    /// The login rate limiter (e.g. for [`RedisLimiter`](crate::RedisLimiter)'s
+    /// degraded flag and fallback count).
+    #[must_use]
+    pub fn limiter(&self) -> &L {
+        &self.inner.limiter
+    }
+
     /// Logs a voter in with their voting code from `client`.
     ///
     /// # Errors

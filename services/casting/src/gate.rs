@@ -275,4 +275,11 @@ mod tests {
         );
         assert_eq!(hex(&[0, 1, 0xfe]), "0001fe");
     }
+
+    #[test]
+    fn claims_last_a_day_and_redis_may_take_50_ms_by_default() {
+        let config = RedisConfig::new("redis://127.0.0.1:6379");
+        assert_eq!((config.ttl_secs, config.timeout_ms), (24 * 60 * 60, 50));
+        assert_eq!(config.prefix, "urna");
+    }
 }

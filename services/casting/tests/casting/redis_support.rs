@@ -49,10 +49,12 @@ impl TestRedis {
     }
 
     /// A gate configuration on this Redis under this test's prefix, with a timeout
-    /// generous enough for a loaded test machine.
+    /// generous enough for a loaded test machine and claims that expire within ten
+    /// minutes (should a failed test leave some).
     pub fn gate(&self) -> RedisConfig {
         RedisConfig {
             timeout_ms: 2_000,
+            ttl_secs: 600,
             prefix: self.prefix.clone(),
             ..RedisConfig::new(self.url.clone())
         }
