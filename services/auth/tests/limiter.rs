@@ -10,7 +10,14 @@ use std::time::Duration;
 use rand::Rng;
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
-use urna_auth::{LimitConfig, Limited, LoginLimiter, RedisLimitConfig, RedisLimiter, SessionKey};
+use std::sync::Arc;
+
+use urna_auth::{
+    Auth, AuthConfig, AuthError, LimitConfig, Limited, LoginLimiter, RedisLimitConfig,
+    RedisLimiter, SessionKey,
+};
+use urna_service::testing::TestElection;
+use urna_store::{CodeHash, CodeParams, RollEntry, RollStore, VotingCode};
 
 const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
 const B: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
@@ -167,4 +174,48 @@ async fn with_redis_unreachable_the_limits_hold_in_process() {
     limiter.succeeded("e", "alice").await;
     assert_eq!(limiter.admit("e", "alice", B, T).await, Ok(()));
     assert!(limiter.fallbacks() >= 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_on_one_auth_replica_lock_the_voter_on_the_other() {
+    let Some((url, prefix, mut conn)) = test_redis("limiter: auth replicas").await else {
+        return;
+    };
+    let election = TestElection::new().await;
+    let params = CodeParams::new(64, 1, 1).unwrap();
+    let code = VotingCode::generate(&mut rand::rng());
+    let entry = RollEntry {
+        voter: "alice".into(),
+        style: "members".into(),
+        code: CodeHash::new(&code, params, &mut rand::rng()).unwrap(),
+    };
+    let store = election.store();
+    store.import_roll(election.id(), vec![entry]).await.unwrap();
+    let key = SessionKey::from_bytes([5; 32]);
+    let replicas: Vec<_> = (0..2)
+        .map(|_| {
+            let config = AuthConfig {
+                session_key: Some(key.clone()),
+                limits: LIMITS,
+                code_params: params,
+                ..AuthConfig::default()
+            };
+            let limiter = replica(&url, &prefix, &key);
+            Auth::with_limiter(store.clone(), config, Arc::new(|| T), limiter)
+        })
+        .collect();
+    let (id, right) = (election.id(), code.display().to_string());
+    for _ in 0..2 {
+        let wrong = replicas[0]
+            .login(id, "alice", "0000-0000-0000-0000", A)
+            .await;
+        assert!(matches!(wrong, Err(AuthError::InvalidCredentials)));
+    }
+    let locked = replicas[1].login(id, "alice", &right, B).await;
+    assert!(matches!(
+        locked,
+        Err(AuthError::RateLimited(Limited::Voter))
+    ));
+    assert!(replicas.iter().all(|auth| !auth.limiter().degraded()));
+    clean(&mut conn, &prefix).await;
 }
