@@ -1,13 +1,18 @@
-//! Casting on the SQLite backend: one durable (`synchronous = FULL`) transaction per
-//! ballot, sequentially and from 64 concurrent tasks.
+//! Casting: one durable transaction per ballot, sequentially and from 64 concurrent
+//! tasks, on the SQLite backend (`synchronous = FULL`) and on the PostgreSQL backend
+//! (a throwaway database on `URNA_TEST_POSTGRES`, pool of 16; skipped without one).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
+use tokio::runtime::Runtime;
 use urna_crypto::Nullifier;
 use urna_election::Revoting;
-use urna_store::{BallotStore, ElectionState, NewBallot, SqliteStore, conformance};
+use urna_store::testing::PgTestDb;
+use urna_store::{
+    BallotStore, ElectionState, ElectionStore, NewBallot, PgStore, SqliteStore, conformance,
+};
 
 /// A distinct ~2 KB ballot (the reference size) with its own nullifier.
 fn ballot(n: u64) -> NewBallot {
@@ -25,18 +30,38 @@ fn ballot(n: u64) -> NewBallot {
 fn cast(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = runtime.block_on(async {
-        let store = SqliteStore::open(dir.path()).await.unwrap();
-        conformance::election_in(&store, "bench", Revoting::Once, ElectionState::Open)
-            .await
-            .unwrap();
-        store
+    let sqlite = runtime.block_on(SqliteStore::open(dir.path())).unwrap();
+    bench_store(c, &runtime, "sqlite_cast", sqlite);
+    let pg = runtime.block_on(async {
+        let db = PgTestDb::create().await.unwrap()?;
+        let store = PgStore::connect(db.url(), 16).await.unwrap();
+        Some((db, store))
     });
+    if let Some((_db, store)) = pg {
+        bench_store(c, &runtime, "postgres_cast", store);
+    }
+}
+
+fn bench_store<S: ElectionStore + BallotStore + Clone + 'static>(
+    c: &mut Criterion,
+    runtime: &Runtime,
+    name: &str,
+    store: S,
+) {
+    runtime
+        .block_on(conformance::election_in(
+            &store,
+            "bench",
+            Revoting::Once,
+            ElectionState::Open,
+        ))
+        .unwrap();
     let next = AtomicU64::new(0);
-    let mut group = c.benchmark_group("sqlite_cast");
+    let mut group = c.benchmark_group(name);
     group.sample_size(20);
     group.throughput(Throughput::Elements(1));
     group.bench_function("sequential", |b| {
