@@ -24,6 +24,10 @@ use crate::error::Error;
 /// How long [`Board::posted`] and [`Board::flush`] wait for the poster.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often a board another replica sequences looks at the store for a ballot's
+/// index and the checkpoint that covers it.
+pub(crate) const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
 /// Entries per read of the board (one C2SP entry bundle).
 pub(crate) const READ_CHUNK: u64 = 256;
 
@@ -81,20 +85,24 @@ pub(crate) struct Parts {
     pub phase: Phase,
     pub fingerprint: [u8; 32],
     pub verifier: NoteVerifier,
-    pub sequencer: Sequencer,
+    /// The sequencer if this process sequences the board, `None` on a replica that
+    /// only follows it.
+    pub sequencer: Option<Sequencer>,
+    /// The latest signed checkpoint known (the sequencer's initial one when leading).
+    pub latest: SignedCheckpoint,
     pub reader: Log<BoxedStore>,
     pub ballots: Box<dyn BallotSource>,
 }
 
 impl Board {
     pub(crate) fn new(parts: Parts) -> Self {
-        let latest = parts.sequencer.initial_checkpoint().clone();
+        let latest = parts.latest;
         Self {
             election: parts.election,
             phase: parts.phase,
             fingerprint: parts.fingerprint,
             verifier: parts.verifier,
-            sequencer: Mutex::new(Some(parts.sequencer)),
+            sequencer: Mutex::new(parts.sequencer),
             stopped: AtomicBool::new(false),
             reader: Arc::new(Mutex::new(Some(parts.reader))),
             latest: watch::Sender::new(latest),
@@ -224,11 +232,13 @@ impl Board {
                 .sequencer
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            let Some(sequencer) = guard.as_ref() else {
+                // Another replica sequences this board (or this one is stopping): the
+                // caller may retry, here or there.
+                return entries.iter().map(|_| Err(Error::Unavailable)).collect();
+            };
             for entry in entries {
-                let submitted = match guard.as_ref() {
-                    Some(sequencer) => sequencer.submit(entry),
-                    None => Err(urna_board::Error::SequencerStopped),
-                };
+                let submitted = sequencer.submit(entry);
                 match submitted {
                     Ok(p) => pending.push(p),
                     Err(e) => {
@@ -261,14 +271,7 @@ impl Board {
     fn acknowledged(&self, result: urna_board::Result<Appended>) -> Result<Appended, Error> {
         match result {
             Ok(appended) => {
-                let size = appended.checkpoint.checkpoint().size();
-                self.latest.send_if_modified(|latest| {
-                    let newer = size > latest.checkpoint().size();
-                    if newer {
-                        *latest = appended.checkpoint.clone();
-                    }
-                    newer
-                });
+                self.advance(appended.checkpoint.clone());
                 Ok(appended)
             }
             Err(e) => {
@@ -306,46 +309,50 @@ impl Board {
         });
     }
 
-    /// Waits (at most [`POST_TIMEOUT`]) until the poster has put the ballot on the
-    /// board; returns its leaf index and a signed checkpoint that covers it.
+    /// Waits (at most [`POST_TIMEOUT`]) until the ballot is on the board (put there by
+    /// this process's poster, or by the replica that sequences the board); returns its
+    /// leaf index and a signed checkpoint that covers it.
     ///
     /// # Errors
     /// [`Error::Unavailable`] on timeout; [`Error::UnknownBallot`] if no ballot of this
     /// board has the tracking code.
     pub async fn posted(&self, tracking_code: [u8; 32]) -> Result<(u64, SignedCheckpoint), Error> {
         let deadline = Instant::now() + POST_TIMEOUT;
-        let record = self
-            .ballots
-            .ballot(tracking_code)
-            .await?
-            .filter(|r| r.phase == self.phase)
-            .ok_or(Error::UnknownBallot)?;
-        if record.board_index.is_none() {
-            self.wait_posted(record.seq, deadline).await?;
-        }
-        let index = match record.board_index {
-            Some(index) => index,
-            None => self
+        loop {
+            let record = self
                 .ballots
                 .ballot(tracking_code)
                 .await?
-                .and_then(|r| r.board_index)
-                .ok_or(Error::Unavailable)?,
-        };
-        let latest = self.latest();
-        if index >= latest.checkpoint().size() {
-            return Err(Error::Unavailable);
+                .filter(|r| r.phase == self.phase)
+                .ok_or(Error::UnknownBallot)?;
+            if let Some(index) = record.board_index {
+                if index >= self.latest().checkpoint().size() {
+                    // Indexes are recorded after the checkpoint covering them is
+                    // stored: another replica signed it.
+                    self.refresh().await?;
+                }
+                let latest = self.latest();
+                if index < latest.checkpoint().size() {
+                    return Ok((index, latest));
+                }
+            }
+            self.wait_posted(record.seq, deadline).await?;
         }
-        Ok((index, latest))
     }
 
+    /// Waits until this process's poster has posted cast position `seq`, or for one
+    /// poll of the store when another replica posts; [`Error::Unavailable`] once
+    /// `deadline` has passed.
     async fn wait_posted(&self, seq: u64, deadline: Instant) -> Result<(), Error> {
+        if Instant::now() >= deadline {
+            return Err(Error::Unavailable);
+        }
         let mut posted = self.posted.subscribe();
         self.wake();
-        match tokio::time::timeout_at(deadline, posted.wait_for(|p| *p >= seq)).await {
-            Ok(Ok(_)) => Ok(()),
-            _ => Err(Error::Unavailable),
-        }
+        let until = deadline.min(Instant::now() + FOLLOW_POLL);
+        // Either way the caller looks at the store again.
+        let _ = tokio::time::timeout_at(until, posted.wait_for(|p| *p >= seq)).await;
+        Ok(())
     }
 
     /// Waits (at most [`POST_TIMEOUT`]) until every ballot recorded in the store for
@@ -358,7 +365,52 @@ impl Board {
         while let Some(record) = self.ballots.first_unposted(self.phase).await? {
             self.wait_posted(record.seq, deadline).await?;
         }
+        self.refresh().await
+    }
+
+    /// Brings the latest checkpoint up to the one stored, when another replica
+    /// sequences the board (a no-op for the sequencing replica, which signs them).
+    ///
+    /// # Errors
+    /// Reads of the board may fail with [`Error::Board`]; a stored checkpoint that
+    /// does not verify under the board's key is [`Error::Corrupt`].
+    pub(crate) async fn refresh(&self) -> Result<(), Error> {
+        if self.is_sequencing() {
+            return Ok(());
+        }
+        let reader = Arc::clone(&self.reader);
+        let stored = tokio::task::spawn_blocking(move || {
+            let guard = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            let log = guard.as_ref().ok_or(urna_board::Error::SequencerStopped)?;
+            log.latest_checkpoint()
+        })
+        .await??;
+        let Some(stored) = stored else {
+            return Ok(());
+        };
+        if stored.size <= self.latest().checkpoint().size() {
+            return Ok(());
+        }
+        let signed = SignedCheckpoint::open(
+            stored.note.as_bytes(),
+            self.verifier.name(),
+            std::slice::from_ref(&self.verifier),
+        )
+        .map_err(|_| Error::Corrupt("a stored checkpoint does not verify"))?;
+        self.advance(signed);
         Ok(())
+    }
+
+    /// Moves the latest checkpoint forward (never back).
+    fn advance(&self, checkpoint: SignedCheckpoint) {
+        let size = checkpoint.checkpoint().size();
+        self.latest.send_if_modified(|latest| {
+            let newer = size > latest.checkpoint().size();
+            if newer {
+                *latest = checkpoint;
+            }
+            newer
+        });
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` entries.
@@ -446,8 +498,30 @@ impl Board {
         .map_err(Error::from)
     }
 
-    /// Stops the sequencer after it integrates what is queued.
-    pub(crate) async fn stop_sequencer(&self) {
+    /// Whether this process sequences the board (rather than following the replica
+    /// that does).
+    pub fn is_sequencing(&self) -> bool {
+        self.sequencer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Starts sequencing here (this process took over the board, or restarts after a
+    /// failure): appends go to `sequencer` from now on.
+    pub(crate) fn install_sequencer(&self, sequencer: Sequencer) {
+        let initial = sequencer.initial_checkpoint().clone();
+        *self
+            .sequencer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(sequencer);
+        self.stopped.store(false, Ordering::Relaxed);
+        self.advance(initial);
+    }
+
+    /// Stops sequencing here after integrating what is queued; the board goes on
+    /// following the replica that sequences next.
+    pub(crate) async fn release_sequencer(&self) {
         let sequencer = self
             .sequencer
             .lock()
@@ -457,6 +531,11 @@ impl Board {
             // A failed join means the thread is gone already; nothing to recover.
             let _ = tokio::task::spawn_blocking(move || sequencer.shutdown()).await;
         }
+    }
+
+    /// Stops the sequencer after it integrates what is queued.
+    pub(crate) async fn stop_sequencer(&self) {
+        self.release_sequencer().await;
         self.stopped.store(true, Ordering::Relaxed);
     }
 }

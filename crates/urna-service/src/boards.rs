@@ -1,18 +1,20 @@
 //! The per-process registry of open boards: opening a board starts its sequencer,
 //! writes the genesis entries of an empty log (the manifest, the election keys and
-//! the key ceremony's records), and starts its poster.
+//! the key ceremony's records), and starts its poster — on the replica that holds the
+//! board's writer lease; the others follow it (see `replica`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
-use urna_board::{Entry, EntryKind, Log, Sequencer, SequencerConfig};
+use urna_board::{Entry, EntryKind, Log, NoteVerifier, SequencerConfig, SignedCheckpoint};
 use urna_store::{CastRecord, ElectionState, Phase, SpoiledBallot, Store};
 
 use crate::board::{BallotSource, Board, BoxFuture, BoxedStore, Parts};
 use crate::error::Error;
-use crate::{ceremony, keys, poster};
+use crate::replica::{self, Takeover};
+use crate::{ceremony, keys};
 
 /// The registry of boards; one per process, cheap to clone.
 pub struct Boards<S> {
@@ -42,18 +44,19 @@ struct Inner<S> {
     open: Mutex<HashMap<(String, bool), Running>>,
 }
 
-/// An open board and its poster.
+/// An open board and its task (poster or follower).
 struct Running {
     board: Arc<Board>,
     stop: watch::Sender<bool>,
-    poster: JoinHandle<()>,
+    task: JoinHandle<()>,
 }
 
 impl Running {
     async fn shutdown(self) {
         self.stop.send_replace(true);
-        // The poster ends at its next wait; a panicked poster has nothing to drain.
-        let _ = self.poster.await;
+        // The task ends at its next wait (stopping the sequencer before it releases
+        // the lease); a panicked task has nothing to drain.
+        let _ = self.task.await;
         self.board.stop_sequencer().await;
     }
 }
@@ -156,40 +159,59 @@ impl<S: Store> Boards<S> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Error::Corrupt("genesis entry too large"))?;
 
-        let log = store.open_board(election, phase).await?;
-        let config = self.inner.config;
-        let sequencer =
-            tokio::task::spawn_blocking(move || Sequencer::start(log, signer, config)).await??;
+        let to = Takeover {
+            store: store.clone(),
+            election: election.to_owned(),
+            phase,
+            origin: origin.clone(),
+            config: self.inner.config,
+            genesis,
+        };
+        let lease = store.acquire_writer(election, phase).await?;
+        let sequencer = if lease.is_some() {
+            Some(replica::start_sequencer(&to).await?)
+        } else {
+            None
+        };
         let reader: BoxedStore = Box::new(store.open_board(election, phase).await?);
-        let reader_origin = origin.clone();
-        let reader =
-            tokio::task::spawn_blocking(move || Log::open(reader, &reader_origin)).await??;
+        let (reader, stored) = {
+            let origin = origin.clone();
+            tokio::task::spawn_blocking(move || {
+                let log = Log::open(reader, &origin)?;
+                let latest = log.latest_checkpoint()?;
+                Ok::<_, urna_board::Error>((log, latest))
+            })
+            .await??
+        };
+        let latest = match &sequencer {
+            Some(sequencer) => sequencer.initial_checkpoint().clone(),
+            None => followed(stored, &verifier)?,
+        };
         let board = Arc::new(Board::new(Parts {
             election: election.to_owned(),
             phase,
             fingerprint: record.fingerprint,
             verifier,
             sequencer,
+            latest,
             reader,
             ballots: Box::new(Ballots {
                 store: store.clone(),
                 election: election.to_owned(),
             }),
         }));
-        genesis_check(&board, &genesis).await?;
+        replica::genesis_check(&board, &to.genesis).await?;
+        let leading = lease.is_some();
         let (stop, stopped) = watch::channel(false);
-        let poster = tokio::spawn(poster::run(
-            store.clone(),
+        let task = tokio::spawn(replica::run(
+            to,
             Arc::downgrade(&board),
             board.waker(),
             stopped,
+            lease,
         ));
-        tracing::info!(election, origin, "board open");
-        Ok(Running {
-            board,
-            stop,
-            poster,
-        })
+        tracing::info!(election, origin, leading, "board open");
+        Ok(Running { board, stop, task })
     }
 
     /// Stops every poster and sequencer (each integrates what is queued first).
@@ -208,21 +230,19 @@ impl<S: Store> Boards<S> {
     }
 }
 
-/// Appends the genesis entries the log lacks (entry 0: the manifest, entry 1: the
-/// election's public keys, entries 2..: the key ceremony's records), all in one
-/// sequencing step, and checks those it has.
-async fn genesis_check(board: &Board, genesis: &[Entry]) -> Result<(), Error> {
-    let have = board.entries(0, genesis.len() as u64).await?;
-    for (stored, expected) in have.iter().zip(genesis) {
-        if *stored != expected.encode() {
-            return Err(Error::Corrupt("the board's genesis entries differ"));
-        }
-    }
-    let missing = genesis.get(have.len()..).unwrap_or_default();
-    for result in board.append_all(missing).await {
-        result?;
-    }
-    Ok(())
+/// The latest checkpoint of a board another replica sequences, as stored: none yet
+/// means that replica has not written genesis, and the caller should retry.
+fn followed(
+    stored: Option<urna_board::StoredCheckpoint>,
+    verifier: &NoteVerifier,
+) -> Result<SignedCheckpoint, Error> {
+    let stored = stored.ok_or(Error::Unavailable)?;
+    SignedCheckpoint::open(
+        stored.note.as_bytes(),
+        verifier.name(),
+        std::slice::from_ref(verifier),
+    )
+    .map_err(|_| Error::Corrupt("a stored checkpoint does not verify"))
 }
 
 /// The ballot store as a board sees it.

@@ -14,6 +14,7 @@ pub mod elections;
 pub mod error;
 mod keys;
 mod poster;
+mod replica;
 #[cfg(feature = "testing")]
 pub mod testing;
 

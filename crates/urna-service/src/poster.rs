@@ -1,73 +1,50 @@
-//! The poster: one task per open board that moves accepted ballots from the store's
-//! outbox ([`BallotStore::unposted`](urna_store::BallotStore::unposted)) onto the board
-//! in cast order, one sequencer batch per round, records each ballot's leaf index,
-//! and then wakes whoever waits for it.
+//! The poster, run by the board's task (`replica`) on the one replica that
+//! sequences the board: it moves accepted ballots from the store's outbox
+//! ([`BallotStore::unposted`](urna_store::BallotStore::unposted)) onto the board in
+//! cast order, one sequencer batch per round, records each ballot's leaf index, and
+//! then wakes whoever waits for it.
 //!
-//! Crash safety: the board is written before the index is recorded. A crash between
-//! the two leaves ballots on the board whose index the store lacks; they are the
+//! Crash safety: the board is written before the index is recorded. A crash (or a
+//! sequencer replica's death, another replica taking over) between the two leaves ballots on the board whose index the store lacks; they are the
 //! newest ballot entries on the board, so before posting anything the poster scans
 //! the board backwards from its end and records the index of every entry that is an
 //! unposted ballot, stopping at the first ballot entry that is not. Nothing is ever
 //! appended twice.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
 use urna_board::{Entry, EntryKind};
 use urna_store::{CastRecord, Store};
 
 use crate::board::{Board, READ_CHUNK};
 use crate::error::Error;
 
-/// How often the poster looks at the outbox when nobody wakes it.
-const POLL: Duration = Duration::from_millis(200);
-
 /// The most ballots posted in one round (one sequencer batch).
 const ROUND: u32 = 1024;
 
-/// Runs until `stop` is set or the board is gone.
-pub(crate) async fn run<S: Store>(
-    store: S,
-    board: Weak<Board>,
-    wake: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut reconciled = false;
-    loop {
-        if *stop.borrow() || stop.has_changed().is_err() {
-            return;
-        }
-        let Some(current) = board.upgrade() else {
-            return;
-        };
-        if !reconciled {
-            match reconcile(&store, &current).await {
-                Ok(0) => reconciled = true,
-                Ok(found) => {
-                    tracing::info!(
-                        election = current.election(),
-                        ballots = found,
-                        "recorded the board index of ballots posted before a restart"
-                    );
-                    reconciled = true;
-                }
-                Err(error) => {
-                    tracing::warn!(election = current.election(), %error, "board reconciliation failed")
-                }
+/// One round of the poster on a board this process sequences: first (after a start
+/// or a failure) the reconciliation described in the module documentation, then the
+/// outbox drained onto the board. `reconciled` carries over between rounds.
+pub(crate) async fn step<S: Store>(store: &S, board: &Board, reconciled: &mut bool) {
+    if !*reconciled {
+        match reconcile(store, board).await {
+            Ok(0) => *reconciled = true,
+            Ok(found) => {
+                tracing::info!(
+                    election = board.election(),
+                    ballots = found,
+                    "recorded the board index of ballots posted before a restart"
+                );
+                *reconciled = true;
+            }
+            Err(error) => {
+                tracing::warn!(election = board.election(), %error, "board reconciliation failed")
             }
         }
-        if reconciled && let Err(error) = drain(&store, &current).await {
-            tracing::warn!(election = current.election(), %error, "posting ballots failed; will retry");
-            reconciled = false;
-        }
-        drop(current);
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(POLL) => {}
-            _ = stop.changed() => {}
-        }
+    }
+    if *reconciled && let Err(error) = drain(store, board).await {
+        tracing::warn!(election = board.election(), %error, "posting ballots failed; will retry");
+        *reconciled = false;
     }
 }
 

@@ -1,4 +1,5 @@
-//! Test fixtures (feature `testing`): an election in a temporary SQLite store with
+//! Test fixtures (feature `testing`): an election in a temporary SQLite store (or a
+//! store the test brings) with
 //! real keys (RSA-2048 auth key, style and board seeds, a joint key from an in-process
 //! 2-of-3 key ceremony), moved through its lifecycle on request, and valid ballots
 //! made the way a voter's device makes them (credential, blind signature, encryption
@@ -19,8 +20,7 @@ use urna_crypto::{
 };
 use urna_election::Manifest;
 use urna_store::{
-    BallotStore, CastOutcome, ElectionSecrets, ElectionState, ElectionStore, JointKey, KeyStore,
-    NewBallot, SqliteStore,
+    CastOutcome, ElectionSecrets, ElectionState, JointKey, NewBallot, SqliteStore, Store,
 };
 
 /// The club election of `examples/`: every contest homomorphic, two ballot styles
@@ -30,16 +30,17 @@ pub const CLUB_ELECTION: &str = include_str!("../../../examples/club-election.ya
 /// The public name tests give boards (origins `urna.test/<election id>`).
 pub const PUBLIC_NAME: &str = "urna.test";
 
-/// An election in a temporary store, with its secrets at hand.
-pub struct TestElection {
+/// An election in a store (by default a temporary SQLite store), with its secrets at
+/// hand.
+pub struct TestElection<S = SqliteStore> {
     dir: TempDir,
-    store: SqliteStore,
+    store: S,
     manifest: Manifest,
     auth: BlindSigningKey,
     joint: EncryptionKey,
 }
 
-impl std::fmt::Debug for TestElection {
+impl<S> std::fmt::Debug for TestElection<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestElection")
             .field("id", &self.manifest.id())
@@ -75,7 +76,25 @@ impl TestElection {
         Self::create(dir, store, yaml).await
     }
 
-    async fn create(dir: TempDir, store: SqliteStore, yaml: &str) -> Self {
+    /// The store's data directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Opens the store again from its directory, as a restarted process would.
+    pub async fn reopen(&self) -> SqliteStore {
+        SqliteStore::open(self.dir.path()).await.unwrap()
+    }
+}
+
+impl<S: Store> TestElection<S> {
+    /// The club election, in Draft with keys, in `store` (e.g. a PostgreSQL test
+    /// database).
+    pub async fn in_store(store: S) -> Self {
+        Self::create(tempfile::tempdir().unwrap(), store, CLUB_ELECTION).await
+    }
+
+    async fn create(dir: TempDir, store: S, yaml: &str) -> Self {
         let manifest = Manifest::from_yaml(yaml).unwrap();
         store.apply_manifest(&manifest, yaml).await.unwrap();
         let mut rng = rand::rng();
@@ -102,18 +121,8 @@ impl TestElection {
     }
 
     /// The store (a clone shares its connections).
-    pub fn store(&self) -> SqliteStore {
+    pub fn store(&self) -> S {
         self.store.clone()
-    }
-
-    /// The store's data directory.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Opens the store again from its directory, as a restarted process would.
-    pub async fn reopen(&self) -> SqliteStore {
-        SqliteStore::open(self.dir.path()).await.unwrap()
     }
 
     /// The election's id.
