@@ -117,21 +117,30 @@ async fn lock_for_casting(
 /// first under `last-counts`, so the caller rolls back and tries again.
 async fn cast(tx: &Transaction<'_>, election: &str, b: &NewBallot) -> Result<Option<CastOutcome>> {
     let (phase, revoting) = lock_for_casting(tx, election, &b.tracking_code).await?;
-    if let Some(old) = by_code(tx, election, &b.tracking_code).await? {
+    // After the lock (a statement of its own, so it sees what a racing cast or spoil
+    // of this tracking code committed): the ballot stored under it, if any, and
+    // whether it was spoiled, in one round trip.
+    let code = &b.tracking_code[..];
+    let known = one(
+        tx,
+        &format!(
+            "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM spoiled s
+                                       WHERE s.election = $1 AND s.tracking_code = $2)
+             FROM (VALUES (1)) AS one (x)
+                  LEFT JOIN ballots ON election = $1 AND tracking_code = $2"
+        ),
+        &[&election, &code],
+    )
+    .await?;
+    if known.try_get::<_, Option<i64>>(0)?.is_some() {
+        let old = to_record(&known)?;
         return if old.ballot == b.ballot && old.nullifier == b.nullifier {
             Ok(Some(CastOutcome::Repeat(old)))
         } else {
             Err(Error::Conflict(Conflict::TrackingCode))
         };
     }
-    let code = &b.tracking_code[..];
-    let spoiled = opt(
-        tx,
-        "SELECT 1 FROM spoiled WHERE election = $1 AND tracking_code = $2",
-        &[&election, &code],
-    )
-    .await?;
-    if spoiled.is_some() {
+    if known.try_get::<_, bool>(8)? {
         return Err(Error::Conflict(Conflict::Spoiled));
     }
     let nullifier = &b.nullifier.as_bytes()[..];
