@@ -227,10 +227,7 @@ async fn set_board_index(
     let set = tx
         .execute(&statement, &[&election, &&code[..], &index])
         .await
-        .map_err(|e| match e.code() {
-            Some(c) if *c == SqlState::UNIQUE_VIOLATION => Error::Conflict(Conflict::BoardIndex),
-            _ => e.into(),
-        })?;
+        .map_err(board_index_error)?;
     if set == 1 {
         return Ok(());
     }
@@ -239,6 +236,14 @@ async fn set_board_index(
         None => Err(Error::NotFound(Missing::Ballot)),
         Some(r) if r.board_index == u64::try_from(index).ok() => Ok(()),
         Some(_) => Err(Error::Conflict(Conflict::BoardIndex)),
+    }
+}
+
+/// A unique violation on `(election, board_index)` is another ballot's index.
+fn board_index_error(e: tokio_postgres::Error) -> Error {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => Error::Conflict(Conflict::BoardIndex),
+        _ => e.into(),
     }
 }
 
@@ -339,18 +344,48 @@ impl BallotStore for PgStore {
         election: &str,
         indexes: Vec<([u8; 32], u64)>,
     ) -> Result<u64> {
-        let indexes = indexes
-            .into_iter()
-            .map(|(code, index)| Ok((code, to_i64(index, "board index")?)))
-            .collect::<Result<Vec<_>>>()?;
+        if indexes.is_empty() {
+            return Ok(0);
+        }
+        let mut codes = Vec::with_capacity(indexes.len());
+        let mut values = Vec::with_capacity(indexes.len());
+        for (code, index) in &indexes {
+            codes.push(code.to_vec());
+            values.push(to_i64(*index, "board index")?);
+        }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        state_of(&tx, election).await?;
+        // The whole batch in two statements: set every index not yet set (a taken
+        // index is a unique violation), then compare what is stored with what was
+        // asked, which also answers the indexes set before.
+        let statement = tx
+            .prepare_cached(
+                "UPDATE ballots b SET board_index = u.idx
+                 FROM unnest($2::bytea[], $3::bigint[]) AS u (code, idx)
+                 WHERE b.election = $1 AND b.tracking_code = u.code AND b.board_index IS NULL",
+            )
+            .await?;
+        tx.execute(&statement, &[&election, &codes, &values])
+            .await
+            .map_err(board_index_error)?;
+        let stored = all(
+            &tx,
+            "SELECT tracking_code, board_index FROM ballots
+             WHERE election = $1 AND tracking_code = ANY ($2)",
+            &[&election, &codes],
+        )
+        .await?;
+        let stored = stored
+            .iter()
+            .map(|r| Ok((r.try_get::<_, &[u8]>(0)?, r.try_get::<_, Option<i64>>(1)?)))
+            .collect::<Result<std::collections::HashMap<_, _>>>()?;
         let mut recorded = 0;
-        for (code, index) in &indexes {
-            match set_board_index(&tx, election, code, *index).await {
-                Ok(()) => recorded += 1,
-                Err(Error::NotFound(Missing::Ballot)) => {}
-                Err(other) => return Err(other),
+        for (code, index) in codes.iter().zip(&values) {
+            match stored.get(code.as_slice()) {
+                None => {} // no longer stored (a discarded Test ballot): skipped
+                Some(Some(i)) if i == index => recorded += 1,
+                Some(_) => return Err(Error::Conflict(Conflict::BoardIndex)),
             }
         }
         tx.commit().await?;
