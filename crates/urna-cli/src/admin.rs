@@ -1,7 +1,8 @@
 //! `urna admin`: the election lifecycle over the admin gRPC API — create (or update)
 //! an election from its manifest file, import the roll (the voting codes are written
 //! once, to a file only the owner can read), open for testing, open, close, status
-//! (with the key ceremony's and the tally's progress from the tally service).
+//! (with the key ceremony's and the tally's progress from the tally service), and
+//! close-round (end a key-ceremony round early when a trustee is gone).
 
 mod progress;
 
@@ -76,8 +77,16 @@ enum Command {
         /// The election id.
         election: String,
     },
-    /// Show the election's state and counts.
+    /// Show the election's state and counts, and the key ceremony's and the tally's
+    /// progress when the tally endpoint is known.
     Status {
+        /// The election id.
+        election: String,
+    },
+    /// Close the key ceremony's current round now instead of at its deadline (when a
+    /// trustee is known to be gone): missing dealers and unanswered complaints
+    /// disqualify, as at the deadline. Needs the tally endpoint.
+    CloseRound {
         /// The election id.
         election: String,
     },
@@ -242,6 +251,20 @@ pub async fn run(args: Args) -> Result<()> {
                         .await?;
                 print!("{}", progress.render());
             }
+        }
+        Command::CloseRound { election } => {
+            let tally = tally.context("close-round needs --tally (or --dev)")?;
+            let mut tally = TallyClient::new(channel(&tally, ca.as_deref()).await?);
+            let next = tally
+                .close_round(authorized(
+                    v1::CloseRoundRequest {
+                        election_id: election.clone(),
+                    },
+                    &auth,
+                ))
+                .await?
+                .into_inner();
+            println!("{election}: the key ceremony is now in {:?}", next.phase());
         }
     }
     Ok(())

@@ -109,7 +109,10 @@ impl Common {
     }
 
     fn open(&self) -> Result<ShareFile> {
-        ShareFile::open(&self.file, &passphrase(self.passphrase_file.as_deref(), false)?)
+        ShareFile::open(
+            &self.file,
+            &passphrase(self.passphrase_file.as_deref(), false)?,
+        )
     }
 }
 

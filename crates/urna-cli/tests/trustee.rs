@@ -94,6 +94,82 @@ fn succeeded(args: &[&str], out: &Output) -> String {
     stdout
 }
 
+/// The trustees' files for a `urna dev --trustees external` run.
+struct Panel {
+    dev: String,
+    pass: String,
+    dir: PathBuf,
+}
+
+impl Panel {
+    /// Reads dev.json's trustees directory and writes a passphrase file.
+    fn new(dev: &Dev, info: &serde_json::Value, scratch: &Path) -> Self {
+        let passphrase = scratch.join("passphrase");
+        std::fs::write(&passphrase, "a trustee's passphrase\n").unwrap();
+        Self {
+            dev: dev.info_file().to_str().unwrap().to_owned(),
+            pass: passphrase.to_str().unwrap().to_owned(),
+            dir: PathBuf::from(info["trustees_dir"].as_str().unwrap()),
+        }
+    }
+
+    /// Trustee `n`'s share file.
+    fn share(&self, n: u32) -> String {
+        self.dir
+            .join(format!("trustee-{n}.json"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `urna trustee <command>` for trustee `n` with the share file, passphrase and
+    /// dev.json, then `extra`.
+    fn args(&self, command: &str, n: u32, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec!["trustee".into(), command.into(), "--file".into()];
+        args.push(self.share(n));
+        for a in ["--passphrase-file", &self.pass, "--dev", &self.dev] {
+            args.push(a.to_owned());
+        }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    }
+
+    /// Runs `urna trustee <command>` for trustee `n`, which must succeed; its stdout.
+    fn run(&self, command: &str, n: u32, extra: &[&str]) -> String {
+        let args = self.args(command, n, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        urna(&args)
+    }
+
+    /// Trustee `n` makes its share file and the admin registers it.
+    fn enrol(&self, n: u32) {
+        let name = format!("trustee {n}");
+        let printed = self.run("init", n, &["--name", &name, "--kdf-memory-kib", "64"]);
+        assert!(printed.contains("signing key"), "{printed}");
+        self.run("register", n, &["--index", &n.to_string()]);
+    }
+
+    /// Starts trustee `n`'s `urna trustee ceremony` process.
+    fn start_ceremony(&self, n: u32) -> (Vec<String>, Child) {
+        let args = self.args("ceremony", n, &["--timeout", "120"]);
+        let child = Command::new(env!("CARGO_BIN_EXE_urna"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        (args, child)
+    }
+
+    /// Waits for a ceremony process, which must succeed; its stdout.
+    fn finish(process: (Vec<String>, Child)) -> String {
+        let (args, child) = process;
+        let out = child.wait_with_output().unwrap();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        succeeded(&args, &out)
+    }
+}
+
 fn members_choices() -> Choices {
     let mut choices = Choices::new();
     choices.insert("boathouse".into(), Choice::Marks(vec!["yes".into()]));
@@ -114,92 +190,24 @@ async fn three_trustee_processes_run_the_ceremony_and_two_decrypt_the_tally() {
     let dir = tempfile::tempdir().unwrap();
     let mut dev = Dev::start(dir.path());
     let info = dev.wait_for("ceremony");
-    let dev_file = dev.info_file();
-    let dev_arg = dev_file.to_str().unwrap().to_owned();
-    let trustees_dir = PathBuf::from(info["trustees_dir"].as_str().unwrap());
-    let passphrase = dir.path().join("passphrase");
-    std::fs::write(&passphrase, "a trustee's passphrase\n").unwrap();
-    let pass = passphrase.to_str().unwrap().to_owned();
-    let share = |n: u32| {
-        trustees_dir
-            .join(format!("trustee-{n}.json"))
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
-
+    let panel = Panel::new(&dev, &info, dir.path());
+    let dev_arg = panel.dev.clone();
     for n in 1..=3u32 {
-        let file = share(n);
-        let name = format!("trustee {n}");
-        let printed = urna(&[
-            "trustee",
-            "init",
-            "--file",
-            &file,
-            "--name",
-            &name,
-            "--passphrase-file",
-            &pass,
-            "--kdf-memory-kib",
-            "64",
-            "--dev",
-            &dev_arg,
-        ]);
-        assert!(printed.contains("signing key"), "{printed}");
-        let index = n.to_string();
-        urna(&[
-            "trustee",
-            "register",
-            "--file",
-            &file,
-            "--index",
-            &index,
-            "--passphrase-file",
-            &pass,
-            "--dev",
-            &dev_arg,
-        ]);
+        panel.enrol(n);
     }
-    let status = urna(&["trustee", "status", "--file", &share(2)]);
+    let status = urna(&["trustee", "status", "--file", &panel.share(2)]);
     assert!(status.contains("club-agm-2026") && status.contains("ceremony not done"));
 
     // The three ceremonies run side by side, each its own process.
-    let ceremonies: Vec<(Vec<String>, Child)> = (1..=3u32)
-        .map(|n| {
-            let args: Vec<String> = [
-                "trustee",
-                "ceremony",
-                "--file",
-                &share(n),
-                "--passphrase-file",
-                &pass,
-                "--timeout",
-                "120",
-                "--dev",
-                &dev_arg,
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-            let child = Command::new(env!("CARGO_BIN_EXE_urna"))
-                .args(&args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            (args, child)
-        })
-        .collect();
-    for (args, child) in ceremonies {
-        let out = child.wait_with_output().unwrap();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let printed = succeeded(&args, &out);
+    let ceremonies: Vec<_> = (1..=3u32).map(|n| panel.start_ceremony(n)).collect();
+    for process in ceremonies {
+        let printed = Panel::finish(process);
         assert!(
             printed.contains("dealing round") && printed.contains("done"),
             "{printed}"
         );
     }
-    let status = urna(&["trustee", "status", "--file", &share(1)]);
+    let status = urna(&["trustee", "status", "--file", &panel.share(1)]);
     assert!(!status.contains("ceremony not done"), "{status}");
 
     // dev opens the election once the ceremony is done; one member votes.
@@ -240,18 +248,7 @@ async fn three_trustee_processes_run_the_ceremony_and_two_decrypt_the_tally() {
 
     // Trustees 1 and 3 decrypt; trustee 2 stays away.
     for n in [1u32, 3] {
-        let printed = urna(&[
-            "trustee",
-            "decrypt",
-            "--file",
-            &share(n),
-            "--passphrase-file",
-            &pass,
-            "--timeout",
-            "60",
-            "--dev",
-            &dev_arg,
-        ]);
+        let printed = panel.run("decrypt", n, &["--timeout", "60"]);
         assert!(
             printed.contains("partial decryptions accepted"),
             "{printed}"
@@ -291,4 +288,34 @@ async fn three_trustee_processes_run_the_ceremony_and_two_decrypt_the_tally() {
     assert_eq!(total("regatta-venue", "river"), 2);
     assert_eq!(total("regatta-venue", "canal"), 0);
     assert!(results.contests.iter().all(|c| c.ballots == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_closes_the_dealing_round_when_a_trustee_never_deals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = Dev::start(dir.path());
+    let info = dev.wait_for("ceremony");
+    let panel = Panel::new(&dev, &info, dir.path());
+    for n in 1..=3u32 {
+        panel.enrol(n);
+    }
+    let election = info["election"].as_str().unwrap().to_owned();
+    // Trustees 1 and 2 run the ceremony; trustee 3 never shows up.
+    let running: Vec<_> = (1..=2u32).map(|n| panel.start_ceremony(n)).collect();
+    let status = || urna(&["admin", "--dev", &panel.dev, "status", &election]);
+    let started = Instant::now();
+    while status().matches("registered, dealt").count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(60), "{}", status());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let closed = urna(&["admin", "--dev", &panel.dev, "close-round", &election]);
+    assert!(closed.contains("Complaints"), "{closed}");
+    // The two check their shares and confirm: the key is fixed without trustee 3.
+    for process in running {
+        let printed = Panel::finish(process);
+        assert!(printed.contains("done"), "{printed}");
+    }
+    dev.wait_for("open");
+    let shown = status();
+    assert!(shown.contains("no dealing"), "{shown}");
 }

@@ -1,6 +1,7 @@
 //! The `urna.v1.Tally` gRPC service: convert, call [`Tally`], convert back, with one
-//! mapping from [`TallyError`] to [`Status`]. RegisterTrustee needs the admin token;
-//! every trustee submission is authenticated by its signature; reads are public.
+//! mapping from [`TallyError`] to [`Status`]. RegisterTrustee and CloseRound need the
+//! admin token; every trustee submission is authenticated by its signature; reads are
+//! public.
 
 use tonic::{Request, Response, Status};
 use urna_admin::AdminToken;
@@ -39,7 +40,7 @@ impl<S> TallyService<S> {
         if presented.is_some_and(|p| self.admin.matches(p)) {
             Ok(())
         } else {
-            tracing::warn!("tally: registration refused: missing or wrong admin token");
+            tracing::warn!("tally: admin call refused: missing or wrong admin token");
             Err(Status::unauthenticated("admin token required"))
         }
     }
@@ -159,6 +160,19 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
         let r = request.into_inner();
         let state = self.tally.ceremony_state(&r.election_id).await?;
         Ok(Response::new(state_message(state)))
+    }
+
+    async fn close_round(
+        &self,
+        request: Request<v1::CloseRoundRequest>,
+    ) -> Result<Response<v1::CloseRoundResponse>, Status> {
+        self.check_admin(&request)?;
+        let r = request.into_inner();
+        let next = self.tally.close_round(&r.election_id).await?;
+        tracing::info!(election = %r.election_id, round = ?next, "ceremony round closed by the admin");
+        Ok(Response::new(v1::CloseRoundResponse {
+            phase: phase(next).into(),
+        }))
     }
 
     async fn get_decryption_task(

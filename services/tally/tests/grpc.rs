@@ -61,6 +61,19 @@ impl Harness {
         request
     }
 
+    /// CloseRound, with the admin token if `admin`.
+    async fn close_round(&mut self, admin: bool) -> Result<pb::CeremonyPhase, tonic::Status> {
+        let message = pb::CloseRoundRequest {
+            election_id: ELECTION.into(),
+        };
+        let request = if admin {
+            self.authed(message)
+        } else {
+            Request::new(message)
+        };
+        Ok(self.client.close_round(request).await?.into_inner().phase())
+    }
+
     async fn state(&mut self) -> pb::GetCeremonyStateResponse {
         self.client
             .get_ceremony_state(pb::GetCeremonyStateRequest {
@@ -96,22 +109,107 @@ impl Trustee {
     }
 }
 
+/// Trustee `t`'s signed dealing with a share sealed to each of `trustees`.
+fn dealing_request(
+    params: &DkgParameters,
+    rng: &mut ChaCha20Rng,
+    trustees: &[Trustee],
+    t: &Trustee,
+) -> pb::SubmitDealingRequest {
+    let shares: Vec<pb::SealedShare> = trustees
+        .iter()
+        .map(|r| {
+            let share = t.dealer.share_for(r.index).unwrap();
+            pb::SealedShare {
+                recipient: r.index,
+                ciphertext: seal_share(rng, &r.encryption.public_key(), params.election(), &share)
+                    .unwrap(),
+            }
+        })
+        .collect();
+    let dealing = t.dealer.dealing().to_bytes();
+    let pairs: Vec<(u32, Vec<u8>)> = shares
+        .iter()
+        .map(|s| (s.recipient, s.ciphertext.clone()))
+        .collect();
+    let signature = t.sign(params, "dealing", &dealing_payload(&dealing, &pairs));
+    pb::SubmitDealingRequest {
+        election_id: ELECTION.into(),
+        trustee_index: t.index,
+        dealing,
+        shares,
+        signature,
+    }
+}
+
+/// Three trustees with keys and dealers drawn from `rng`.
+fn trustees(params: &DkgParameters, rng: &mut ChaCha20Rng) -> Vec<Trustee> {
+    (1..=3)
+        .map(|index| {
+            let mut seed = [0u8; 32];
+            rand::Rng::fill_bytes(rng, &mut seed);
+            Trustee {
+                index,
+                signing: SigningKey::from_bytes(&seed),
+                encryption: EncryptionSecret::generate(rng),
+                dealer: Dealer::new(params, index, rng).unwrap(),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_closes_a_round_a_trustee_never_answers() {
+    let mut h = Harness::new().await;
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let trustees = trustees(&h.params, &mut rng);
+    // Nothing to close while trustees register.
+    let refused = h.close_round(true).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    for t in &trustees {
+        h.client
+            .register_trustee(h.authed(t.registration()))
+            .await
+            .unwrap();
+    }
+    // Trustee 3 never deals.
+    for t in &trustees[..2] {
+        let request = dealing_request(&h.params, &mut rng, &trustees, t);
+        h.client.submit_dealing(request).await.unwrap();
+    }
+    assert_eq!(h.state().await.phase(), pb::CeremonyPhase::Dealing);
+    // Only the admin may close a round.
+    let refused = h.close_round(false).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(h.state().await.phase(), pb::CeremonyPhase::Dealing);
+    assert_eq!(
+        h.close_round(true).await.unwrap(),
+        pb::CeremonyPhase::Complaints
+    );
+    let state = h.state().await;
+    let absent = &state.trustees[2];
+    assert_eq!(
+        absent.disqualification(),
+        pb::DisqualificationReason::NoDealing
+    );
+    // No complaints: closing the complaint round fixes the key from the two dealers.
+    assert_eq!(h.close_round(true).await.unwrap(), pb::CeremonyPhase::Done);
+    let state = h.state().await;
+    let key = ThresholdPublicKey::from_bytes(&state.threshold_public_key).unwrap();
+    let expected = trustees[..2]
+        .iter()
+        .map(|t| *t.dealer.dealing().commitments()[0].point())
+        .sum::<curve25519_dalek::RistrettoPoint>();
+    assert_eq!(*key.public_key().element().point(), expected);
+    let refused = h.close_round(true).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_of_three_ceremony_over_grpc() {
     let mut h = Harness::new().await;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let trustees: Vec<Trustee> = (1..=3)
-        .map(|index| {
-            let mut seed = [0u8; 32];
-            rand::Rng::fill_bytes(&mut rng, &mut seed);
-            Trustee {
-                index,
-                signing: SigningKey::from_bytes(&seed),
-                encryption: EncryptionSecret::generate(&mut rng),
-                dealer: Dealer::new(&h.params, index, &mut rng).unwrap(),
-            }
-        })
-        .collect();
+    let trustees = trustees(&h.params, &mut rng);
 
     // Registration needs the admin token and well-formed keys.
     let refused = h
@@ -148,35 +246,7 @@ async fn a_two_of_three_ceremony_over_grpc() {
     assert_eq!(h.state().await.phase(), pb::CeremonyPhase::Dealing);
 
     for t in &trustees {
-        let shares: Vec<pb::SealedShare> = trustees
-            .iter()
-            .map(|r| {
-                let share = t.dealer.share_for(r.index).unwrap();
-                pb::SealedShare {
-                    recipient: r.index,
-                    ciphertext: seal_share(
-                        &mut rng,
-                        &r.encryption.public_key(),
-                        h.params.election(),
-                        &share,
-                    )
-                    .unwrap(),
-                }
-            })
-            .collect();
-        let dealing = t.dealer.dealing().to_bytes();
-        let pairs: Vec<(u32, Vec<u8>)> = shares
-            .iter()
-            .map(|s| (s.recipient, s.ciphertext.clone()))
-            .collect();
-        let signature = t.sign(&h.params, "dealing", &dealing_payload(&dealing, &pairs));
-        let mut request = pb::SubmitDealingRequest {
-            election_id: ELECTION.into(),
-            trustee_index: t.index,
-            dealing,
-            shares,
-            signature,
-        };
+        let mut request = dealing_request(&h.params, &mut rng, &trustees, t);
         // Signed by someone else: refused.
         let mut forged = request.clone();
         forged.trustee_index = t.index % 3 + 1;
