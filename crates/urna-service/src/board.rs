@@ -24,9 +24,12 @@ use crate::error::Error;
 /// How long [`Board::posted`] and [`Board::flush`] wait for the poster.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How often a board another replica sequences looks at the store for a ballot's
-/// index and the checkpoint that covers it.
+/// How often a board another replica sequences looks at the store for a newer
+/// checkpoint (each one wakes the waiters for their ballots' index).
 pub(crate) const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
+/// The longest a waiter for a ballot's index goes without looking at the store.
+const RECHECK: Duration = Duration::from_secs(1);
 
 /// Entries per read of the board (one C2SP entry bundle).
 pub(crate) const READ_CHUNK: u64 = 256;
@@ -348,10 +351,18 @@ impl Board {
             return Err(Error::Unavailable);
         }
         let mut posted = self.posted.subscribe();
+        let mut latest = self.latest.subscribe();
         self.wake();
-        let until = deadline.min(Instant::now() + FOLLOW_POLL);
-        // Either way the caller looks at the store again.
-        let _ = tokio::time::timeout_at(until, posted.wait_for(|p| *p >= seq)).await;
+        // However it ends, the caller looks at the store again; the bound covers a
+        // change of leader while waiting.
+        let until = deadline.min(Instant::now() + RECHECK);
+        if self.is_sequencing() {
+            let _ = tokio::time::timeout_at(until, posted.wait_for(|p| *p >= seq)).await;
+        } else {
+            // The sequencing replica records indexes once their checkpoint is stored:
+            // look again when this replica learns of a newer checkpoint.
+            let _ = tokio::time::timeout_at(until, latest.changed()).await;
+        }
         Ok(())
     }
 

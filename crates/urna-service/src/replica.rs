@@ -24,12 +24,12 @@ use tokio::time::Instant;
 use urna_board::{Entry, Sequencer, SequencerConfig};
 use urna_store::{BoardLease as _, Phase, Store};
 
-use crate::board::Board;
+use crate::board::{Board, FOLLOW_POLL};
 use crate::error::Error;
 use crate::{keys, poster};
 
-/// How often the board's task looks at the outbox (leading) or the stored
-/// checkpoint (following) when nobody wakes it.
+/// How often the leader's task looks at the outbox when nobody wakes it (a follower
+/// looks at the stored checkpoint every [`FOLLOW_POLL`]).
 const POLL: Duration = Duration::from_millis(200);
 
 /// How often the leader checks its lease, and a follower tries to take it.
@@ -127,9 +127,10 @@ pub(crate) async fn run<S: Store>(
             }
         }
         drop(current);
+        let poll = if lease.is_some() { POLL } else { FOLLOW_POLL };
         tokio::select! {
             () = wake.notified() => {}
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(poll) => {}
             _ = stop.changed() => {}
         }
     }
