@@ -1,6 +1,6 @@
 //! The conformance suite on the PostgreSQL backend, each check on a database of its
 //! own (`urna_store::testing`): skipped with a loud line when no server is reachable,
-//! failed under `CI=true`. The board's checks join once the PostgreSQL board lands.
+//! failed under `CI=true`.
 
 use urna_store::testing::PgTestDb;
 use urna_store::{PgStore, conformance};
@@ -40,6 +40,7 @@ conformance!(
     ceremony_phase_compare_and_set,
     dealings_and_records_are_write_once,
     tally_task_and_partials,
+    board_logs,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -48,6 +49,16 @@ async fn restart_keeps_everything() {
         return;
     };
     conformance::restart_keeps_everything(|| PgStore::connect(db.url(), 4))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn board_survives_restart() {
+    let Some(db) = PgTestDb::create().await.unwrap() else {
+        return;
+    };
+    conformance::board_survives_restart(|| PgStore::connect(db.url(), 4))
         .await
         .unwrap();
 }
