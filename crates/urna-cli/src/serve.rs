@@ -41,6 +41,5 @@ pub async fn run(args: Args) -> Result<()> {
         }
         None => bail!("admin_token_file is required"),
     };
-    let running = server::start(&config, args.role, tls, token).await?;
-    running.run_until(server::shutdown_signal()).await
+    server::serve(&config, args.role, tls, token).await
 }

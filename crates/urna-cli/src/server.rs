@@ -2,10 +2,13 @@
 //! when they share a process), every listener behind TLS unless plain text was
 //! explicitly asked for, all over one store.
 //!
-//! On the embedded store the board's sequencer must run in exactly one process, so
-//! the `casting` role also serves the board, admin and tally APIs (all append to the
-//! board) and the public HTTP API (which casts in-process). `auth` and `issuance` may run as
-//! separate processes over the same data directory.
+//! The `casting` role also serves the board, admin and tally APIs (all append to the
+//! board) and the public HTTP API (which casts in-process). On the embedded store the
+//! board's sequencer must run in exactly one process, so there is one `casting`
+//! process; `auth` and `issuance` may run as separate processes over the same data
+//! directory. On PostgreSQL any number of processes of any role share the database:
+//! the store's writer lease elects each board's one sequencer among the `casting`
+//! replicas and another takes over when it goes away.
 
 pub mod config;
 pub mod http;
@@ -23,15 +26,15 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use urna_admin::{Admin, AdminConfig, AdminToken};
-use urna_auth::{Auth, AuthConfig};
+use urna_auth::{Auth, AuthConfig, LoginLimiter, RedisLimiter};
 use urna_board::SequencerConfig;
-use urna_casting::Casting;
+use urna_casting::{Casting, CastingConfig};
 use urna_issuance::Issuance;
 use urna_service::{Boards, Clock, Elections, SystemClock};
-use urna_store::SqliteStore;
+use urna_store::{PgStore, SqliteStore, Store};
 use urna_tally::{Deadlines, RoundDeadlines, Tally};
 
-pub use config::Config;
+pub use config::{Backend, Config, RedisSettings};
 use tls::TlsIdentity;
 
 /// Which tiers a process runs.
@@ -74,18 +77,18 @@ pub struct Bound {
 }
 
 /// Running servers; [`Running::stop`] drains them.
-pub struct Running {
+pub struct Running<S = SqliteStore> {
     /// Where each server listens.
     pub bound: Bound,
     /// The store the servers share (for `urna dev`'s set-up).
-    pub store: SqliteStore,
+    pub store: S,
     /// The board registry (present when the casting role runs).
-    pub boards: Option<Boards<SqliteStore>>,
+    pub boards: Option<Boards<S>>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<()>>,
 }
 
-impl Running {
+impl<S: Store> Running<S> {
     /// Waits for a server to fail (an error) or for `shutdown` to resolve, then
     /// stops every server, lets in-flight calls finish and closes the boards.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
@@ -111,21 +114,116 @@ impl Running {
     }
 }
 
-/// Opens the store and starts the servers of `role`.
+/// Runs the servers of `role` on the backend `config` names until SIGINT/SIGTERM,
+/// then drains.
 ///
 /// # Errors
-/// If the store cannot be opened or a listener cannot be bound; nothing keeps
-/// running then.
+/// As [`start_with`], or if the store cannot be opened or a server fails.
+pub async fn serve(
+    config: &Config,
+    role: Role,
+    tls: Option<TlsIdentity>,
+    admin_token: AdminToken,
+) -> Result<()> {
+    match config.store.backend {
+        Backend::Embedded => {
+            let running = start(config, role, tls, admin_token).await?;
+            running.run_until(shutdown_signal()).await
+        }
+        Backend::Postgres => {
+            // The connection string may hold a password: not in the error.
+            let store = PgStore::connect(config.store.postgres_url()?, config.store.pool)
+                .await
+                .context("connecting to the PostgreSQL store")?;
+            let running = start_with(store, config, role, tls, admin_token).await?;
+            running.run_until(shutdown_signal()).await
+        }
+    }
+}
+
+/// Opens the embedded store of `config.data_dir` and starts the servers of `role`
+/// (`urna dev`, and `urna serve` on the embedded backend).
+///
+/// # Errors
+/// If the configuration is not the embedded backend's, the store cannot be opened
+/// or a listener cannot be bound; nothing keeps running then.
 pub async fn start(
     config: &Config,
     role: Role,
     tls: Option<TlsIdentity>,
     admin_token: AdminToken,
-) -> Result<Running> {
-    let store = SqliteStore::open(&config.data_dir)
+) -> Result<Running<SqliteStore>> {
+    if config.store.backend != Backend::Embedded {
+        bail!(
+            "the embedded store was asked for a {:?} configuration",
+            config.store.backend
+        );
+    }
+    let data_dir = config
+        .data_dir
+        .as_deref()
+        .context("data_dir is required for the embedded store")?;
+    let store = SqliteStore::open(data_dir)
         .await
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    start_with(store, config, role, tls, admin_token).await
+}
+
+/// Starts the servers of `role` over `store` (any backend), with the Redis fast path
+/// and the session key of `config` if set.
+///
+/// # Errors
+/// If the session key file cannot be read, a Redis URL is malformed or a listener
+/// cannot be bound; nothing keeps running then.
+pub async fn start_with<S: Store>(
+    store: S,
+    config: &Config,
+    role: Role,
+    tls: Option<TlsIdentity>,
+    admin_token: AdminToken,
+) -> Result<Running<S>> {
+    let session_key = config
+        .session_key_file
+        .as_deref()
+        .map(config::read_session_key)
+        .transpose()?;
+    tracing::info!(
+        backend = ?config.store.backend,
+        redis = config.redis.is_some(),
+        shared_session_key = session_key.is_some(),
+        ?role,
+        "starting"
+    );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth_config = AuthConfig {
+        limits: config.login_limits.into(),
+        session_key: session_key.clone(),
+        ..AuthConfig::default()
+    };
+    match (&config.redis, session_key) {
+        (Some(redis), Some(key)) => {
+            let limiter = RedisLimiter::new(&redis.auth(), auth_config.limits, key)
+                .context("redis: invalid url")?;
+            let auth = Auth::with_limiter(store.clone(), auth_config, clock, limiter);
+            start_tiers(store, auth, config, role, tls, admin_token).await
+        }
+        (Some(_), None) => bail!("redis needs session_key_file"),
+        (None, _) => {
+            let auth = Auth::new(store.clone(), auth_config, clock);
+            start_tiers(store, auth, config, role, tls, admin_token).await
+        }
+    }
+}
+
+/// Builds every tier of `role` over `store`, then binds their listeners.
+async fn start_tiers<S: Store, L: LoginLimiter>(
+    store: S,
+    auth: Auth<S, L>,
+    config: &Config,
+    role: Role,
+    tls: Option<TlsIdentity>,
+    admin_token: AdminToken,
+) -> Result<Running<S>> {
     let (stop, stopped) = watch::channel(false);
     let mut servers = Servers {
         tls,
@@ -141,12 +239,22 @@ pub async fn start(
         )
     });
     let elections = Elections::new(store.clone(), &config.public_name);
-    let auth_config = AuthConfig {
-        limits: config.login_limits.into(),
-        ..AuthConfig::default()
-    };
-    let auth = Auth::new(store.clone(), auth_config, Arc::clone(&clock));
     let issuance = Issuance::new(store.clone());
+    let casting_config = CastingConfig {
+        redis: config.redis.as_ref().map(RedisSettings::casting),
+    };
+    let casting = boards
+        .as_ref()
+        .map(|boards| {
+            Casting::with_config(
+                elections.clone(),
+                boards.clone(),
+                SystemClock,
+                &casting_config,
+            )
+        })
+        .transpose()
+        .context("redis: invalid url")?;
     if role.runs(Role::Auth) {
         let addr = servers
             .grpc(
@@ -167,8 +275,7 @@ pub async fn start(
             .await?;
         servers.bound.issuance = Some(addr);
     }
-    if let Some(boards) = &boards {
-        let casting = Casting::new(elections.clone(), boards.clone(), SystemClock);
+    if let (Some(boards), Some(casting)) = (&boards, casting) {
         let addr = servers
             .grpc(
                 "casting",
@@ -271,7 +378,7 @@ impl Servers {
 
     /// Closes key-ceremony rounds whose deadline passed (a trustee that never answers
     /// cannot stall the ceremony), every few seconds until the servers stop.
-    fn deadlines(&mut self, tally: Tally<SqliteStore>) {
+    fn deadlines<S: Store>(&mut self, tally: Tally<S>) {
         let stopped = self.stopped.clone();
         self.tasks.spawn(async move {
             Deadlines::new(tally, RoundDeadlines::default())

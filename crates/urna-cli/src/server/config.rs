@@ -2,7 +2,18 @@
 //! the process before any port is bound.
 //!
 //! ```yaml
-//! data_dir: /var/lib/urna          # the embedded store (SQLite) and the boards
+//! data_dir: /var/lib/urna          # the embedded store (SQLite); only for embedded
+//! store:                           # optional; default: embedded
+//!   backend: postgres              # embedded | postgres
+//!   url: "host=db.internal user=urna dbname=urna"  # libpq string or postgresql:// URL
+//!   pool: 16                       # connections per process
+//! redis:                           # optional: casting's gate, auth's shared limits
+//!   url: redis://redis.internal:6379
+//!   ttl_secs: 86400                # how long a credential's claim is kept
+//!   timeout_ms: 50                 # slower answers are ignored (store alone)
+//!   prefix: urna                   # first part of every key
+//! session_key_file: /etc/urna/session-key  # 64 hex digits; required with postgres
+//!                                  # or redis (every replica needs the same key)
 //! public_name: vote.example.org    # board origins are <public_name>/<election id>
 //! tls:                             # required unless --insecure-plaintext
 //!   cert: /etc/urna/tls/server.pem # certificate chain, PEM
@@ -31,12 +42,27 @@ use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 use urna_auth::LimitConfig;
 
+mod backend;
+
+pub use backend::{Backend, RedisSettings, StoreConfig, read_session_key};
+
 /// The configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The data directory of the embedded store.
-    pub data_dir: PathBuf,
+    /// The data directory of the embedded store (required for it, unused otherwise).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// Which store the servers run on.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The Redis fast path, if any.
+    #[serde(default)]
+    pub redis: Option<RedisSettings>,
+    /// The file holding the session key every auth replica MACs tokens with (64 hex
+    /// digits); without it, a random key per process.
+    #[serde(default)]
+    pub session_key_file: Option<PathBuf>,
     /// The host name in board origins.
     #[serde(default = "default_public_name")]
     pub public_name: String,
@@ -184,7 +210,10 @@ impl Config {
     #[must_use]
     pub fn dev(data_dir: PathBuf, base_port: u16) -> Self {
         Self {
-            data_dir,
+            data_dir: Some(data_dir),
+            store: StoreConfig::default(),
+            redis: None,
+            session_key_file: None,
             public_name: default_public_name(),
             tls: None,
             admin_token_file: None,
@@ -198,6 +227,21 @@ impl Config {
     }
 
     fn check(&self) -> Result<()> {
+        self.store.check()?;
+        if self.store.backend == Backend::Embedded && self.data_dir.is_none() {
+            bail!("data_dir is required for the embedded store");
+        }
+        if let Some(redis) = &self.redis {
+            redis.check()?;
+        }
+        if self.session_key_file.is_none()
+            && (self.store.backend == Backend::Postgres || self.redis.is_some())
+        {
+            bail!(
+                "session_key_file is required with backend postgres or redis: \
+                 every replica must accept the others' session tokens"
+            );
+        }
         if !(2048..=4096).contains(&self.rsa_bits) {
             bail!("rsa_bits must be between 2048 and 4096");
         }
@@ -246,6 +290,113 @@ mod tests {
         assert!(window.unwrap_err().to_string().contains("login_limits"));
         let unknown = parse("data_dir: /tmp/x\nlogin_limits:\n  per_voter: 3\n");
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn embedded_is_the_default_and_needs_data_dir() {
+        let plain = parse("data_dir: /tmp/x\n").unwrap();
+        assert_eq!(plain.store.backend, Backend::Embedded);
+        assert!(plain.redis.is_none());
+        let none = parse("public_name: a.example\n").unwrap_err();
+        assert!(none.to_string().contains("data_dir"), "{none}");
+        let url = parse("data_dir: /tmp/x\nstore:\n  url: host=db\n").unwrap_err();
+        assert!(
+            url.to_string().contains("url is for backend postgres"),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn postgres_parses_with_session_key_and_without_data_dir() {
+        let config = parse(
+            "store:\n  backend: postgres\n  url: host=db user=urna dbname=urna\n  pool: 4\n\
+             session_key_file: /etc/urna/key\n",
+        )
+        .unwrap();
+        assert_eq!(config.store.backend, Backend::Postgres);
+        assert_eq!(
+            config.store.postgres_url().unwrap(),
+            "host=db user=urna dbname=urna"
+        );
+        assert_eq!(config.store.pool, 4);
+        assert!(config.data_dir.is_none());
+        let default_pool =
+            parse("store:\n  backend: postgres\n  url: host=db\nsession_key_file: /k\n").unwrap();
+        assert_eq!(default_pool.store.pool, 16);
+    }
+
+    #[test]
+    fn postgres_refusals() {
+        let refused = |yaml: &str, expected: &str| {
+            let err = parse(yaml).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{yaml}: {err:#}");
+        };
+        refused(
+            "store:\n  backend: postgres\nsession_key_file: /k\n",
+            "needs a url",
+        );
+        refused(
+            "store:\n  backend: postgres\n  url: host=db\n",
+            "session_key_file is required",
+        );
+        refused(
+            "store:\n  backend: postgres\n  url: host=db\n  pool: 0\nsession_key_file: /k\n",
+            "pool",
+        );
+        refused(
+            "store:\n  backend: mysql\n  url: host=db\nsession_key_file: /k\n",
+            "invalid configuration",
+        );
+        refused(
+            "store:\n  backend: postgres\n  url: host=db\n  size: 3\nsession_key_file: /k\n",
+            "invalid configuration",
+        );
+    }
+
+    #[test]
+    fn redis_parses_with_defaults_and_refuses_bad_values() {
+        let config = parse(
+            "data_dir: /tmp/x\nsession_key_file: /k\nredis:\n  url: redis://127.0.0.1:6379\n",
+        )
+        .unwrap();
+        let redis = config.redis.unwrap();
+        assert_eq!(
+            redis.casting(),
+            urna_casting::RedisConfig::new("redis://127.0.0.1:6379")
+        );
+        let auth = redis.auth();
+        assert_eq!((auth.timeout_ms, auth.prefix.as_str()), (50, "urna"));
+        let set = parse(
+            "data_dir: /tmp/x\nsession_key_file: /k\nredis:\n  url: redis://r\n  ttl_secs: 60\n  \
+             timeout_ms: 20\n  prefix: t1\n",
+        )
+        .unwrap()
+        .redis
+        .unwrap();
+        assert_eq!(
+            (set.ttl_secs, set.timeout_ms, set.prefix.as_str()),
+            (60, 20, "t1")
+        );
+        let refused = |yaml: &str, expected: &str| {
+            let err = parse(yaml).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{yaml}: {err:#}");
+        };
+        refused(
+            "data_dir: /tmp/x\nredis:\n  url: redis://r\n",
+            "session_key_file is required",
+        );
+        refused(
+            "data_dir: /tmp/x\nsession_key_file: /k\nredis:\n  url: http://r\n",
+            "redis://",
+        );
+        refused(
+            "data_dir: /tmp/x\nsession_key_file: /k\nredis:\n  url: redis://r\n  timeout_ms: 0\n",
+            "at least 1",
+        );
+        refused(
+            "data_dir: /tmp/x\nsession_key_file: /k\nredis:\n  url: redis://r\n  prefix: \"\"\n",
+            "prefix",
+        );
     }
 
     #[test]
