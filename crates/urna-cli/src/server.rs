@@ -26,7 +26,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use urna_admin::{Admin, AdminConfig, AdminToken};
-use urna_auth::{Auth, AuthConfig, LoginLimiter, RedisLimiter};
+use urna_auth::{Auth, AuthConfig, LoginLimiter, RedisLimiter, SessionKey};
 use urna_board::SequencerConfig;
 use urna_casting::{Casting, CastingConfig};
 use urna_issuance::Issuance;
@@ -45,7 +45,8 @@ pub enum Role {
     /// The issuance tier (signed ballot styles).
     Issuance,
     /// The casting tier, with the board, admin, tally and public HTTP APIs (the
-    /// process that owns the boards' one sequencer).
+    /// boards' sequencers: the one process on the embedded store, the lease holder
+    /// among replicas on PostgreSQL).
     Casting,
     /// Every tier, each on its own listener.
     All,
@@ -131,14 +132,24 @@ pub async fn serve(
             running.run_until(shutdown_signal()).await
         }
         Backend::Postgres => {
+            let session_key = session_key(config)?;
             // The connection string may hold a password: not in the error.
             let store = PgStore::connect(config.store.postgres_url()?, config.store.pool)
                 .await
                 .context("connecting to the PostgreSQL store")?;
-            let running = start_with(store, config, role, tls, admin_token).await?;
+            let running = start_with(store, session_key, config, role, tls, admin_token).await?;
             running.run_until(shutdown_signal()).await
         }
     }
+}
+
+/// The session key of `config.session_key_file`, if set.
+fn session_key(config: &Config) -> Result<Option<SessionKey>> {
+    config
+        .session_key_file
+        .as_deref()
+        .map(config::read_session_key)
+        .transpose()
 }
 
 /// Opens the embedded store of `config.data_dir` and starts the servers of `role`
@@ -154,11 +165,9 @@ pub async fn start(
     admin_token: AdminToken,
 ) -> Result<Running<SqliteStore>> {
     if config.store.backend != Backend::Embedded {
-        bail!(
-            "the embedded store was asked for a {:?} configuration",
-            config.store.backend
-        );
+        bail!("this configuration's store is not the embedded one");
     }
+    let session_key = session_key(config)?;
     let data_dir = config
         .data_dir
         .as_deref()
@@ -166,27 +175,24 @@ pub async fn start(
     let store = SqliteStore::open(data_dir)
         .await
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    start_with(store, config, role, tls, admin_token).await
+    start_with(store, session_key, config, role, tls, admin_token).await
 }
 
 /// Starts the servers of `role` over `store` (any backend), with the Redis fast path
-/// and the session key of `config` if set.
+/// of `config` if set; `session_key` (from `config.session_key_file`) MACs session
+/// tokens, `None` draws a random one.
 ///
 /// # Errors
-/// If the session key file cannot be read, a Redis URL is malformed or a listener
+/// If `config` has Redis but no session key, a Redis URL is malformed or a listener
 /// cannot be bound; nothing keeps running then.
 pub async fn start_with<S: Store>(
     store: S,
+    session_key: Option<SessionKey>,
     config: &Config,
     role: Role,
     tls: Option<TlsIdentity>,
     admin_token: AdminToken,
 ) -> Result<Running<S>> {
-    let session_key = config
-        .session_key_file
-        .as_deref()
-        .map(config::read_session_key)
-        .transpose()?;
     tracing::info!(
         backend = ?config.store.backend,
         redis = config.redis.is_some(),
