@@ -14,6 +14,7 @@ pub mod elections;
 pub mod error;
 mod keys;
 mod poster;
+pub mod redis_link;
 mod replica;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -24,3 +25,4 @@ pub use ceremony::{ceremony_bodies, dealing_payload};
 pub use clock::{Clock, SystemClock};
 pub use elections::{ElectionContext, Elections};
 pub use error::Error;
+pub use redis_link::RedisLink;

@@ -2,7 +2,6 @@
 //! windows, behind the [`LoginLimiter`] trait: [`MemoryLimiter`] keeps the windows in
 //! this process, [`RedisLimiter`] in Redis, shared by replicas.
 
-mod link;
 mod shared;
 
 use std::collections::{HashMap, VecDeque};

@@ -12,8 +12,6 @@
 //! answers early what the store would answer, and when Redis is down, failing or
 //! slower than `timeout_ms`, casting goes on through the store alone.
 
-mod link;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,7 +19,7 @@ use std::time::Duration;
 use redis::Script;
 use urna_crypto::Nullifier;
 
-use link::Link;
+use urna_service::RedisLink;
 
 /// Sets the key to ARGV[1] with a TTL of ARGV[2] seconds if it is absent (returns
 /// nil), or returns the value it holds.
@@ -101,7 +99,7 @@ pub(crate) enum Claim {
 
 /// The gate in front of the store's cast.
 pub struct NullifierGate {
-    link: Link,
+    link: RedisLink,
     ttl_secs: u64,
     prefix: String,
     claim: Script,
@@ -127,7 +125,12 @@ impl NullifierGate {
     /// A malformed URL.
     pub fn new(config: &RedisConfig) -> redis::RedisResult<Self> {
         Ok(Self {
-            link: Link::open(&config.url, Duration::from_millis(config.timeout_ms))?,
+            link: RedisLink::open(
+                &config.url,
+                Duration::from_millis(config.timeout_ms),
+                "the nullifier gate is skipped, casting goes on through the store alone",
+                "the nullifier gate is back in use",
+            )?,
             ttl_secs: config.ttl_secs.max(1),
             prefix: config.prefix.clone(),
             claim: Script::new(CLAIM),

@@ -23,9 +23,9 @@ use std::time::Duration;
 use rand::Rng;
 use redis::Script;
 
-use super::link::Link;
 use super::{LimitConfig, Limited, LoginLimiter, MemoryLimiter};
 use crate::session::SessionKey;
+use urna_service::RedisLink;
 
 /// Domain tag of the voter keys' HMAC.
 pub const VOTER_TAG: &str = "urna/v1/auth/limit-voter";
@@ -97,7 +97,7 @@ impl RedisLimitConfig {
 /// Login limits shared by auth replicas through Redis, falling back to this
 /// process's memory when Redis does not answer.
 pub struct RedisLimiter {
-    link: Link,
+    link: RedisLink,
     key: SessionKey,
     limits: LimitConfig,
     prefix: String,
@@ -129,7 +129,12 @@ impl RedisLimiter {
         key: SessionKey,
     ) -> redis::RedisResult<Self> {
         Ok(Self {
-            link: Link::open(&config.url, Duration::from_millis(config.timeout_ms))?,
+            link: RedisLink::open(
+                &config.url,
+                Duration::from_millis(config.timeout_ms),
+                "login limits fall back to this process's memory",
+                "login limits are shared again",
+            )?,
             key,
             limits,
             prefix: config.prefix.clone(),

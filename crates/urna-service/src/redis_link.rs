@@ -1,5 +1,5 @@
 //! A Redis connection that never holds its caller up for long and knows whether Redis
-//! is answering: each script call is bounded by a timeout; a failure or a timeout
+//! is answering (casting's nullifier gate and auth's shared login limits use it): each script call is bounded by a timeout; a failure or a timeout
 //! marks the link degraded (logged once per transition) and, while degraded, calls
 //! are skipped without waiting except for one probe per [`PROBE_INTERVAL`]. The
 //! connection manager reconnects by itself, so the link recovers when Redis returns.
@@ -18,7 +18,7 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A bounded, self-healing Redis connection.
-pub(crate) struct Link {
+pub struct RedisLink {
     conn: ConnectionManager,
     timeout: Duration,
     started: Instant,
@@ -26,14 +26,24 @@ pub(crate) struct Link {
     /// While degraded: milliseconds after `started` before the next probe.
     probe_at: AtomicU64,
     fallbacks: AtomicU64,
+    /// What the caller does without Redis, and with it again (logged on transitions).
+    without: &'static str,
+    with: &'static str,
 }
 
-impl Link {
-    /// A link to `url` (connected lazily: an unreachable Redis is not an error here).
+impl RedisLink {
+    /// A link to `url` (connected lazily: an unreachable Redis is not an error here),
+    /// each call bounded by `timeout`. `without` and `with` say, in the log, what the
+    /// caller does when Redis goes and when it is back.
     ///
     /// # Errors
     /// A malformed URL.
-    pub(crate) fn open(url: &str, timeout: Duration) -> RedisResult<Self> {
+    pub fn open(
+        url: &str,
+        timeout: Duration,
+        without: &'static str,
+        with: &'static str,
+    ) -> RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -47,15 +57,14 @@ impl Link {
             degraded: AtomicBool::new(false),
             probe_at: AtomicU64::new(0),
             fallbacks: AtomicU64::new(0),
+            without,
+            with,
         })
     }
 
     /// Runs a script; `None` if Redis failed, was too slow or is known to be down
     /// (the caller then goes on without it).
-    pub(crate) async fn invoke<T: FromRedisValue>(
-        &self,
-        invocation: &ScriptInvocation<'_>,
-    ) -> Option<T> {
+    pub async fn invoke<T: FromRedisValue>(&self, invocation: &ScriptInvocation<'_>) -> Option<T> {
         if self.degraded.load(Ordering::Acquire)
             && self.elapsed_ms() < self.probe_at.load(Ordering::Acquire)
         {
@@ -66,7 +75,7 @@ impl Link {
         match tokio::time::timeout(self.timeout, invocation.invoke_async(&mut conn)).await {
             Ok(Ok(value)) => {
                 if self.degraded.swap(false, Ordering::AcqRel) {
-                    tracing::info!("Redis answers again: login limits are shared again");
+                    tracing::info!("Redis answers again: {}", self.with);
                 }
                 Some(value)
             }
@@ -82,12 +91,12 @@ impl Link {
     }
 
     /// Whether the last call failed (Redis down, failing or too slow).
-    pub(crate) fn degraded(&self) -> bool {
+    pub fn degraded(&self) -> bool {
         self.degraded.load(Ordering::Acquire)
     }
 
     /// How many calls went on without Redis.
-    pub(crate) fn fallbacks(&self) -> u64 {
+    pub fn fallbacks(&self) -> u64 {
         self.fallbacks.load(Ordering::Relaxed)
     }
 
@@ -96,10 +105,7 @@ impl Link {
         let next = self.elapsed_ms().saturating_add(millis(PROBE_INTERVAL));
         self.probe_at.store(next, Ordering::Release);
         if !self.degraded.swap(true, Ordering::AcqRel) {
-            tracing::warn!(
-                %error,
-                "Redis unavailable: login limits fall back to this process's memory"
-            );
+            tracing::warn!(%error, "Redis unavailable: {}", self.without);
         }
     }
 
