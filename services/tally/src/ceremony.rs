@@ -14,6 +14,11 @@ use crate::aggregate::count_u32;
 use crate::error::{Invalid, TallyError};
 use crate::tally::{Tally, check_index, dealing_payload};
 
+/// The rounds trustee submissions belong to, with how a refusal names them.
+const DEALING: (CeremonyPhase, &str) = (CeremonyPhase::Dealing, "the dealing round");
+const COMPLAINTS: (CeremonyPhase, &str) = (CeremonyPhase::Complaints, "the complaint round");
+const REVEALS: (CeremonyPhase, &str) = (CeremonyPhase::Reveals, "the reveal round");
+
 /// One trustee as the ceremony sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrusteeStatus {
@@ -114,12 +119,9 @@ impl<S: Store> Tally<S> {
         shares: Vec<(u32, Vec<u8>)>,
         signature: Vec<u8>,
     ) -> Result<(), TallyError> {
-        let (params, _) = self.parameters(election).await?;
-        check_index(&params, index)?;
         let payload = dealing_payload(&dealing, &shares);
-        self.authenticate(election, &params, index, "dealing", &payload, &signature)
-            .await?;
-        self.expect_phase(election, CeremonyPhase::Dealing, "the dealing round")
+        let params = self
+            .signed_submission(election, index, "dealing", &payload, &signature, DEALING)
             .await?;
         let decoded = Dealing::from_bytes(&dealing).map_err(|_| Invalid::Dealing)?;
         if decoded.dealer() != index || decoded.verify(&params).is_err() {
@@ -184,19 +186,15 @@ impl<S: Store> Tally<S> {
         complaint: Vec<u8>,
         signature: Vec<u8>,
     ) -> Result<(), TallyError> {
-        let (params, _) = self.parameters(election).await?;
-        check_index(&params, index)?;
-        self.authenticate(
+        self.signed_submission(
             election,
-            &params,
             index,
             "complaint",
             &complaint,
             &signature,
+            COMPLAINTS,
         )
         .await?;
-        self.expect_phase(election, CeremonyPhase::Complaints, "the complaint round")
-            .await?;
         let confirmed = self
             .store
             .ceremony_records(election, RecordKind::Confirmation)
@@ -240,11 +238,8 @@ impl<S: Store> Tally<S> {
         revealed: Vec<u8>,
         signature: Vec<u8>,
     ) -> Result<(), TallyError> {
-        let (params, _) = self.parameters(election).await?;
-        check_index(&params, index)?;
-        self.authenticate(election, &params, index, "reveal", &revealed, &signature)
-            .await?;
-        self.expect_phase(election, CeremonyPhase::Reveals, "the reveal round")
+        let params = self
+            .signed_submission(election, index, "reveal", &revealed, &signature, REVEALS)
             .await?;
         let decoded = RevealedShare::from_bytes(&revealed).map_err(|_| Invalid::Reveal)?;
         let complaint = Complaint::new(decoded.recipient(), decoded.dealer()).to_bytes();
@@ -310,19 +305,16 @@ impl<S: Store> Tally<S> {
         complaints: u32,
         signature: Vec<u8>,
     ) -> Result<u32, TallyError> {
-        let (params, _) = self.parameters(election).await?;
-        check_index(&params, index)?;
         let payload = complaints.to_be_bytes();
-        self.authenticate(
-            election,
-            &params,
-            index,
-            "shares-checked",
-            &payload,
-            &signature,
-        )
-        .await?;
-        self.expect_phase(election, CeremonyPhase::Complaints, "the complaint round")
+        let params = self
+            .signed_submission(
+                election,
+                index,
+                "shares-checked",
+                &payload,
+                &signature,
+                COMPLAINTS,
+            )
             .await?;
         let filed = self
             .store
@@ -416,6 +408,27 @@ impl<S: Store> Tally<S> {
             return self.finish(election, params).await;
         }
         Ok(self.store.ceremony_phase(election).await?)
+    }
+
+    /// The checks every trustee submission passes first, in this order: the index
+    /// is a trustee's, the signature over `payload` (for `what`) is its registered
+    /// key's, and the ceremony is in the round `round` names. Returns the ceremony's
+    /// parameters.
+    async fn signed_submission(
+        &self,
+        election: &str,
+        index: u32,
+        what: &str,
+        payload: &[u8],
+        signature: &[u8],
+        round: (CeremonyPhase, &'static str),
+    ) -> Result<DkgParameters, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        check_index(&params, index)?;
+        self.authenticate(election, &params, index, what, payload, signature)
+            .await?;
+        self.expect_phase(election, round.0, round.1).await?;
+        Ok(params)
     }
 
     /// Fails unless the ceremony is in `phase`.
