@@ -21,6 +21,7 @@ use urna_election::{Manifest, format_rfc3339};
 use urna_store::{CeremonyPhase, ElectionState, ElectionStore as _, SqliteStore, TallyStore as _};
 
 use crate::files::write_private;
+use crate::server::config::VotingCodes;
 use crate::server::tls::DevCertificates;
 use crate::server::{self, Config, Role, Running};
 use crate::trustee::{self, Connection, KdfCost, Polling, ShareFile};
@@ -69,6 +70,11 @@ pub struct Args {
     /// `urna trustee` processes (dev prints their commands and waits).
     #[arg(long, value_enum, default_value = "in-process")]
     trustees: Trustees,
+    /// Hash the voting codes with a cheap Argon2id (64 KiB, one pass) so that a roll
+    /// of many thousands imports in seconds: for load tests, whose codes are
+    /// throwaway. The default is the production cost (OWASP's parameters).
+    #[arg(long)]
+    weak_voting_code_hashes: bool,
 }
 
 /// Where `urna dev` is listening: written as `dev.json` for `urna vote --dev`,
@@ -121,7 +127,14 @@ pub async fn run(args: Args) -> Result<()> {
     };
     let token_file = data.join("admin-token");
     let token = admin_token(&token_file)?;
-    let config = Config::dev(data.join("store"), args.port_base);
+    let mut config = Config::dev(data.join("store"), args.port_base);
+    if args.weak_voting_code_hashes {
+        config.voting_codes = VotingCodes {
+            memory_kib: 64,
+            iterations: 1,
+            lanes: 1,
+        };
+    }
     let running = server::start(
         &config,
         Role::All,
@@ -135,6 +148,7 @@ pub async fn run(args: Args) -> Result<()> {
         running.boards.clone().context("boards")?,
         AdminConfig {
             rsa_bits: config.rsa_bits,
+            code_params: config.voting_codes.params()?,
             ..AdminConfig::default()
         },
     );

@@ -204,6 +204,7 @@ pub async fn start_with<S: Store>(
     let auth_config = AuthConfig {
         limits: config.login_limits.into(),
         session_key: session_key.clone(),
+        code_params: config.voting_codes.params()?,
         ..AuthConfig::default()
     };
     match (&config.redis, session_key) {
@@ -298,7 +299,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             )
             .await?;
         servers.bound.board = Some(addr);
-        let admin = Admin::new(store.clone(), boards.clone(), admin_config(config));
+        let admin = Admin::new(store.clone(), boards.clone(), admin_config(config)?);
         let addr = servers
             .grpc(
                 "admin",
@@ -339,11 +340,12 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
     })
 }
 
-fn admin_config(config: &Config) -> AdminConfig {
-    AdminConfig {
+fn admin_config(config: &Config) -> Result<AdminConfig> {
+    Ok(AdminConfig {
         rsa_bits: config.rsa_bits,
+        code_params: config.voting_codes.params()?,
         ..AdminConfig::default()
-    }
+    })
 }
 
 /// The servers being started.

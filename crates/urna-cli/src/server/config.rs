@@ -33,6 +33,10 @@
 //!   voter_window_secs: 900         # ... in this many seconds, then it is locked
 //!   address_attempts: 30           # login attempts per client address ...
 //!   address_window_secs: 60        # ... in this many seconds (raise it behind a NAT)
+//! voting_codes:                    # Argon2id cost of the voting-code hashes made when
+//!   memory_kib: 19456              # a roll is imported (defaults shown: OWASP's
+//!   iterations: 2                  # recommendation); lower only for load tests, where
+//!   lanes: 1                       # the codes are throwaway
 //! ```
 
 use std::net::SocketAddr;
@@ -41,6 +45,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 use urna_auth::LimitConfig;
+use urna_store::CodeParams;
 
 mod backend;
 
@@ -82,6 +87,45 @@ pub struct Config {
     /// Auth's login rate limits.
     #[serde(default)]
     pub login_limits: LoginLimits,
+    /// The Argon2id cost of voting-code hashes made at roll import.
+    #[serde(default)]
+    pub voting_codes: VotingCodes,
+}
+
+/// The Argon2id cost of voting-code hashes (urna_store's `CodeParams`, in
+/// configuration spelling). Each hash keeps its parameters, so changing them later
+/// affects only rolls imported afterwards.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VotingCodes {
+    /// Memory per hash, in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub iterations: u32,
+    /// Lanes (parallelism within one hash).
+    pub lanes: u32,
+}
+
+impl Default for VotingCodes {
+    fn default() -> Self {
+        let d = CodeParams::default();
+        Self {
+            memory_kib: d.memory_kib(),
+            iterations: d.iterations(),
+            lanes: d.lanes(),
+        }
+    }
+}
+
+impl VotingCodes {
+    /// The parameters, checked by Argon2 itself.
+    ///
+    /// # Errors
+    /// If Argon2 refuses them (for example less than 8 KiB of memory per lane).
+    pub fn params(self) -> Result<CodeParams> {
+        CodeParams::new(self.memory_kib, self.iterations, self.lanes)
+            .context("voting_codes: Argon2id refuses these parameters")
+    }
 }
 
 /// Auth's login rate limits (urna_auth's `LimitConfig`, in configuration spelling).
@@ -223,11 +267,13 @@ impl Config {
                 address_attempts: 100_000,
                 ..LoginLimits::default()
             },
+            voting_codes: VotingCodes::default(),
         }
     }
 
     fn check(&self) -> Result<()> {
         self.store.check()?;
+        self.voting_codes.params()?;
         if self.store.backend == Backend::Embedded && self.data_dir.is_none() {
             bail!("data_dir is required for the embedded store");
         }
@@ -290,6 +336,19 @@ mod tests {
         assert!(window.unwrap_err().to_string().contains("login_limits"));
         let unknown = parse("data_dir: /tmp/x\nlogin_limits:\n  per_voter: 3\n");
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn voting_codes_default_to_owasp_and_argon2_refuses_too_little_memory() {
+        let plain = parse("data_dir: /tmp/x\n").unwrap();
+        assert_eq!(plain.voting_codes.params().unwrap(), CodeParams::default());
+        let cheap =
+            parse("data_dir: /tmp/x\nvoting_codes:\n  memory_kib: 64\n  iterations: 1\n").unwrap();
+        let params = cheap.voting_codes.params().unwrap();
+        assert_eq!((params.memory_kib(), params.iterations()), (64, 1));
+        assert_eq!(params.lanes(), CodeParams::default().lanes());
+        let tiny = parse("data_dir: /tmp/x\nvoting_codes:\n  memory_kib: 4\n").unwrap_err();
+        assert!(tiny.to_string().contains("voting_codes"), "{tiny}");
     }
 
     #[test]
