@@ -12,7 +12,8 @@
 # a PostgreSQL cluster (initdb, trust auth, loopback only, fsync off) and a Redis server
 # without persistence, each on a free port. Under CI=true a service that is still
 # unreachable fails the script; otherwise it is reported and the tests that need it skip.
-# `start` also drops test databases (urna_t_*) left behind more than a day ago.
+# `start` also drops test databases (urna_t_*) left behind more than a day ago, and
+# makes sure the server binaries are there (the fault tests run servers of their own).
 set -euo pipefail
 
 cmd=${1:-start}
@@ -174,6 +175,11 @@ start() {
       failed=1
     fi
   fi
+
+  # The fault tests (crates/urna-cli/tests/faults.rs) also start, kill and restart
+  # servers of their own, so they need the binaries even when a server is reachable.
+  pg_bindir >/dev/null || install_packages postgresql || failed=1
+  command -v redis-server >/dev/null 2>&1 || install_packages redis-server || failed=1
 
   printf 'export URNA_TEST_POSTGRES=%q\n' "$pg_url"
   printf 'export URNA_TEST_REDIS=%q\n' "$redis_url"
