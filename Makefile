@@ -2,11 +2,17 @@
 CARGO ?= cargo
 DEMO_VOTERS ?= 1000
 
-.PHONY: demo test lint fmt bench unit doc clean
+.PHONY: demo test lint fmt bench unit doc clean loadtest
 
 ## Run a whole verifiable election on this machine.
 demo:
 	$(CARGO) run --release --locked -p urna-cli --bin urna -- demo --voters $(DEMO_VOTERS)
+
+## Casting under load (urna-loadtest, release build): a short open-loop scenario
+## against `urna dev` (embedded), then PostgreSQL + Redis with 2 casting replicas when
+## reachable. RATE, RAMP_SECS, HOLD_SECS, PG_RATE tune it (loadtest/run.sh).
+loadtest:
+	CARGO="$(CARGO)" loadtest/run.sh
 
 ## Formatting, lints and every test (what CI runs).
 test: lint unit

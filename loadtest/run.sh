@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# `make loadtest`: a short standard scenario of urna-loadtest (release build) against
+#   1. `urna dev` on the embedded store, with the reference ballot's election
+#      (loadtest/reference.yaml) and a roll of cheap-hash voting codes; then,
+#   2. when PostgreSQL and Redis are reachable (URNA_TEST_POSTGRES, URNA_TEST_REDIS;
+#      default 127.0.0.1), `urna serve all` plus a second `urna serve casting` process
+#      on a throwaway database, the election set up with `urna admin` and three
+#      `urna trustee` processes, both casting endpoints driven round-robin.
+# Each prints urna-loadtest's report; the JSON reports are kept in $LOADTEST_OUT.
+#
+# Knobs (environment): RATE (ballots/s in the hold, default 300), RAMP_SECS (5),
+# HOLD_SECS (20), PG_RATE (default RATE), LOADTEST_ARGS (extra urna-loadtest flags),
+# LOADTEST_OUT (default a new temporary directory), ONLY (embedded | postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO=${CARGO:-cargo}
+RATE=${RATE:-300}
+RAMP_SECS=${RAMP_SECS:-5}
+HOLD_SECS=${HOLD_SECS:-20}
+PG_RATE=${PG_RATE:-$RATE}
+ONLY=${ONLY:-}
+PG_URL=${URNA_TEST_POSTGRES:-host=127.0.0.1 port=5432 user=postgres}
+REDIS_URL=${URNA_TEST_REDIS:-redis://127.0.0.1:6379}
+read -r -a EXTRA <<<"${LOADTEST_ARGS:-}"
+
+log() { echo "loadtest: $*" >&2; }
+
+# Voters a scenario casts: the ramp's rate*ramp/2 plus the hold's rate*hold, and a margin.
+voters_for() { awk -v r="$1" -v a="$RAMP_SECS" -v h="$HOLD_SECS" 'BEGIN { printf "%d", r*a/2 + r*h + 10 }'; }
+
+$CARGO build --release --locked -p urna-cli -p urna-loadtest
+bin=${CARGO_TARGET_DIR:-target}/release
+work=$(mktemp -d "${TMPDIR:-/tmp}/urna-loadtest-XXXXXX")
+out=${LOADTEST_OUT:-$work}
+mkdir -p "$out"
+pids=()
+db=
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$db" ]; then
+    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work/dev" "$work/pg"
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A base port whose next 100 ports are free.
+free_base() {
+  local base p ok
+  for _ in $(seq 50); do
+    base=$((20000 + RANDOM % 400 * 100))
+    ok=1
+    for p in $(seq $((base + 1)) $((base + 90))); do port_free "$p" || { ok=0; break; }; done
+    [ "$ok" = 1 ] && { echo "$base"; return 0; }
+  done
+  return 1
+}
+
+wait_port() { # port pid log
+  for _ in $(seq 600); do
+    port_free "$1" || return 0
+    kill -0 "$2" 2>/dev/null || { log "process exited: $(tail -n 20 "$3")"; return 1; }
+    sleep 0.1
+  done
+  log "port $1 never opened: $(tail -n 20 "$3")"
+  return 1
+}
+
+embedded() {
+  local voters dir
+  voters=$(voters_for "$RATE")
+  dir="$work/dev"
+  log "embedded: urna dev with $voters voters (cheap code hashes)"
+  "$bin/urna" dev --data "$dir" --manifest loadtest/reference.yaml --voters "$voters" \
+    --insecure-plaintext --port-base "$(free_base)" --weak-voting-code-hashes \
+    >"$work/dev.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1200); do
+    grep -qs '"state": "open"' "$dir/dev.json" && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { log "urna dev exited: $(tail -n 20 "$work/dev.log")"; return 1; }
+    sleep 0.25
+  done
+  grep -qs '"state": "open"' "$dir/dev.json" || { log "urna dev never opened"; return 1; }
+  "$bin/urna-loadtest" --dev "$dir/dev.json" --rate "$RATE" --ramp-secs "$RAMP_SECS" \
+    --hold-secs "$HOLD_SECS" --json "$out/embedded.json" "${EXTRA[@]}"
+  kill "${pids[-1]}"
+  wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+}
+
+pg_reachable() { PGCONNECT_TIMEOUT=3 psql "$PG_URL" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+redis_reachable() { [ "$(timeout 3 redis-cli -u "$REDIS_URL" ping 2>/dev/null)" = PONG ]; }
+
+# One `urna serve ROLE` process with the common configuration and listeners at BASE.
+serve() { # name role base
+  local base=$3 dir="$work/pg"
+  {
+    cat "$dir/common.yaml"
+    echo "listen:"
+    local i=1 s
+    for s in auth issuance casting board admin tally; do
+      echo "  $s: 127.0.0.1:$((base + i))"
+      i=$((i + 1))
+    done
+    echo "  http: 127.0.0.1:$((base + 80))"
+  } >"$dir/$1.yaml"
+  RUST_LOG=${RUST_LOG:-warn} "$bin/urna" serve "$2" --insecure-plaintext --config "$dir/$1.yaml" \
+    >"$dir/$1.log" 2>&1 &
+  pids+=($!)
+  wait_port $((base + 3)) "${pids[-1]}" "$dir/$1.log"
+}
+
+postgres() {
+  local voters dir first second conn election n
+  if ! pg_reachable || ! redis_reachable; then
+    log "PostgreSQL ($PG_URL) or Redis ($REDIS_URL) unreachable: skipping the replicas run"
+    return 0
+  fi
+  voters=$(voters_for "$PG_RATE")
+  dir="$work/pg"
+  mkdir -p "$dir"
+  db="urna_loadtest_$$"
+  psql "$PG_URL" -qc "CREATE DATABASE $db" >/dev/null
+  election="loadtest-reference"
+  printf 'a-loadtest-admin-token-of-enough-length\n' >"$dir/admin-token"
+  printf '%s\n' "$(printf '5a%.0s' $(seq 32))" >"$dir/session-key"
+  printf 'a trustee passphrase for the load test\n' >"$dir/passphrase"
+  cat >"$dir/common.yaml" <<EOF
+store:
+  backend: postgres
+  url: "$PG_URL dbname=$db"
+  pool: 16
+redis:
+  url: "$REDIS_URL"
+  prefix: "$db"
+  ttl_secs: 3600
+session_key_file: "$dir/session-key"
+admin_token_file: "$dir/admin-token"
+login_limits:
+  address_attempts: 10000000
+voting_codes: { memory_kib: 64, iterations: 1, lanes: 1 }
+EOF
+  first=$(free_base)
+  log "postgres: urna serve all on database $db, listeners at $first+"
+  serve first all "$first"
+  wait_port $((first + 80)) "${pids[-1]}" "$dir/first.log"
+  conn="$dir/connection.json"
+  cat >"$conn" <<EOF
+{"admin": "http://127.0.0.1:$((first + 5))", "tally": "http://127.0.0.1:$((first + 6))",
+ "board": "http://127.0.0.1:$((first + 4))", "admin_token_file": "$dir/admin-token",
+ "election": "$election"}
+EOF
+  "$bin/urna" admin --dev "$conn" create loadtest/reference.yaml >/dev/null
+  for n in 1 2 3; do
+    "$bin/urna" trustee init --file "$dir/trustee-$n.json" --passphrase-file "$dir/passphrase" \
+      --dev "$conn" --name "trustee $n" --kdf-memory-kib 64 >/dev/null
+    "$bin/urna" trustee register --file "$dir/trustee-$n.json" --passphrase-file "$dir/passphrase" \
+      --dev "$conn" --index "$n" >/dev/null
+  done
+  local ceremonies=()
+  for n in 1 2 3; do
+    "$bin/urna" trustee ceremony --file "$dir/trustee-$n.json" --passphrase-file "$dir/passphrase" \
+      --dev "$conn" --timeout 60 >"$dir/ceremony-$n.log" 2>&1 &
+    ceremonies+=($!)
+  done
+  for n in "${ceremonies[@]}"; do wait "$n"; done
+  {
+    echo "voter_id,ballot_style"
+    seq -f 'v%06g,everyone' 1 "$voters"
+  } >"$dir/roll.csv"
+  log "postgres: importing $voters voters"
+  "$bin/urna" admin --dev "$conn" import-roll "$election" "$dir/roll.csv" \
+    --codes-out "$dir/codes.csv" >/dev/null
+  "$bin/urna" admin --dev "$conn" open --test "$election" >/dev/null
+  "$bin/urna" admin --dev "$conn" open "$election" >/dev/null
+  second=$(free_base)
+  log "postgres: a second urna serve casting, listeners at $second+"
+  serve second casting "$second"
+  "$bin/urna-loadtest" --election "$election" --codes "$dir/codes.csv" \
+    --auth "http://127.0.0.1:$((first + 1))" --issuance "http://127.0.0.1:$((first + 2))" \
+    --board "http://127.0.0.1:$((first + 4))" \
+    --casting "http://127.0.0.1:$((first + 3))" --casting "http://127.0.0.1:$((second + 3))" \
+    --rate "$PG_RATE" --ramp-secs "$RAMP_SECS" --hold-secs "$HOLD_SECS" \
+    --json "$out/postgres.json" "${EXTRA[@]}"
+}
+
+[ "$ONLY" = postgres ] || embedded
+[ "$ONLY" = embedded ] || postgres
+log "JSON reports in $out"
