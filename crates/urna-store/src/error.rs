@@ -46,6 +46,9 @@ pub enum Missing {
     /// The ballot (by tracking code).
     #[error("ballot")]
     Ballot,
+    /// The board entry (by outbox key).
+    #[error("board entry")]
+    Entry,
 }
 
 /// What an operation collided with.
@@ -73,7 +76,8 @@ pub enum Conflict {
     /// The ballot was spoiled (Benaloh-challenged), so it can never be cast.
     #[error("the ballot was spoiled and can not be cast")]
     Spoiled,
-    /// The ballot already has a different board index, or another ballot has it.
+    /// The ballot (or outbox entry) already has a different board index, or another
+    /// ballot has it.
     #[error("the ballot already has a different board index")]
     BoardIndex,
     /// A different joint key was already recorded.

@@ -2,7 +2,8 @@
 //! data directory, plus one urna-board SQLite log per election.
 //!
 //! ```text
-//! <dir>/urna.sqlite            elections, roll, issuances, ballots, nullifiers, results
+//! <dir>/urna.sqlite            elections, roll, issuances, ballots, nullifiers, the
+//!                              entry outbox, results
 //! <dir>/urna.sqlite-wal, -shm  SQLite's write-ahead log and its index
 //! <dir>/boards/<election>.sqlite       the election's bulletin board (urna_board::SqliteStore)
 //! <dir>/boards/<election>.test.sqlite  the board of its Test phase
@@ -17,6 +18,7 @@
 mod ballot;
 mod election;
 mod keys;
+mod outbox;
 mod roll;
 mod schema;
 mod tally;

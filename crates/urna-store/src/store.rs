@@ -5,6 +5,7 @@ pub trait Store:
     crate::ElectionStore
     + crate::RollStore
     + crate::BallotStore
+    + crate::EntryOutbox
     + crate::BoardStore
     + crate::KeyStore
     + crate::TallyStore
@@ -19,6 +20,7 @@ impl<T> Store for T where
     T: crate::ElectionStore
         + crate::RollStore
         + crate::BallotStore
+        + crate::EntryOutbox
         + crate::BoardStore
         + crate::KeyStore
         + crate::TallyStore

@@ -33,6 +33,8 @@ conformance!(
     tracking_code_lookup,
     board_index_is_write_once,
     board_indexes_in_one_batch,
+    entry_outbox,
+    concurrent_enqueues_keep_one,
     secrets_are_write_once,
     joint_key_is_set_once_in_draft,
     tally_config_is_write_once_in_draft,

@@ -34,6 +34,8 @@ conformance!(
     tracking_code_lookup,
     board_index_is_write_once,
     board_indexes_in_one_batch,
+    entry_outbox,
+    concurrent_enqueues_keep_one,
     board_logs,
     secrets_are_write_once,
     joint_key_is_set_once_in_draft,

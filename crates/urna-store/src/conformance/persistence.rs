@@ -12,6 +12,7 @@ use crate::code::VotingCode;
 use crate::election::{ElectionState, ElectionStore};
 use crate::error::{Error, Missing, Result};
 use crate::keys::{ElectionSecrets, KeyStore};
+use crate::outbox::EntryOutbox;
 use crate::roll::RollStore;
 use crate::tally::{StoredDealing, TallyStore};
 
@@ -65,7 +66,7 @@ pub async fn board_logs<S: Store>(store: &S) -> Result<()> {
 /// drops the store, reopens it with `open`, and finds everything as it was.
 pub async fn restart_keeps_everything<S, F, Fut>(open: F) -> Result<()>
 where
-    S: ElectionStore + RollStore + BallotStore + KeyStore + TallyStore,
+    S: ElectionStore + RollStore + BallotStore + EntryOutbox + KeyStore + TallyStore,
     F: Fn() -> Fut,
     Fut: Future<Output = Result<S>>,
 {
@@ -89,6 +90,15 @@ where
         opening: b"randomness".to_vec(),
     };
     store.record_spoiled("kept", spoiled.clone()).await?;
+    let posted = store
+        .enqueue_entry("kept", Phase::Open, "posted", b"spoiled entry".to_vec())
+        .await?;
+    store
+        .set_entry_index("kept", Phase::Open, "posted", 1)
+        .await?;
+    let queued = store
+        .enqueue_entry("kept", Phase::Open, "polls-closed", b"closed".to_vec())
+        .await?;
     let secrets = ElectionSecrets::new(b"rsa der".to_vec(), [1; 32], [2; 32]);
     store.init_secrets("kept", secrets).await?;
     election_in(&store, "done", Revoting::Once, ElectionState::Closed).await?;
@@ -119,6 +129,29 @@ where
     assert_eq!(store.ballots("kept").await?, ballots);
     assert_eq!(ballots.len(), 2);
     assert_eq!(store.spoiled("kept").await?, [spoiled]);
+    let posted = crate::QueuedEntry {
+        board_index: Some(1),
+        ..posted
+    };
+    assert_eq!(
+        store.queued_entry("kept", Phase::Open, "posted").await?,
+        Some(posted)
+    );
+    assert_eq!(
+        store.unposted_entries("kept", Phase::Open, 10).await?,
+        std::slice::from_ref(&queued)
+    );
+    // The key still holds: the first row comes back, and a new one goes after it.
+    assert_eq!(
+        store
+            .enqueue_entry("kept", Phase::Open, "polls-closed", b"later".to_vec())
+            .await?,
+        queued
+    );
+    let next = store
+        .enqueue_entry("kept", Phase::Open, "tally", b"tally".to_vec())
+        .await?;
+    assert!(next.seq > queued.seq);
     assert_eq!(store.roll_size("kept").await?, 2);
     let (voter, hash) = store
         .voter("kept", "bob")

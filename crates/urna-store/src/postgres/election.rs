@@ -142,6 +142,12 @@ async fn transition(
             &[&id],
         )
         .await?;
+        exec(
+            tx,
+            "DELETE FROM entry_outbox WHERE election = $1 AND phase = 'test'",
+            &[&id],
+        )
+        .await?;
     }
     Ok(())
 }

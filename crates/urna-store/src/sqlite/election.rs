@@ -133,6 +133,10 @@ fn transition(tx: &Connection, id: &str, from: ElectionState, to: ElectionState)
             "DELETE FROM spoiled WHERE election = ?1 AND phase = 'test'",
             [id],
         )?;
+        tx.execute(
+            "DELETE FROM entry_outbox WHERE election = ?1 AND phase = 'test'",
+            [id],
+        )?;
     }
     Ok(())
 }

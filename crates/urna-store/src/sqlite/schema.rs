@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use crate::error::{BackendError, Result};
 
 /// The migrations; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -207,6 +207,23 @@ INSERT INTO ceremony_records_v4 (seq, election, kind, key, trustee, record, sign
     SELECT seq, election, kind, key, trustee, record, signature FROM ceremony_records;
 DROP TABLE ceremony_records;
 ALTER TABLE ceremony_records_v4 RENAME TO ceremony_records;
+";
+
+/// Version 5: the outbox of non-ballot board entries (one row per election, phase and
+/// key; the first enqueued kept), drained by the board's sequencer in `seq` order.
+const V5: &str = "
+CREATE TABLE entry_outbox (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    election    TEXT NOT NULL REFERENCES elections (id),
+    phase       TEXT NOT NULL CHECK (phase IN ('test', 'open')),
+    key         TEXT NOT NULL CHECK (length(CAST(key AS BLOB)) BETWEEN 1 AND 256),
+    entry       BLOB NOT NULL,
+    board_index INTEGER CHECK (board_index >= 0),
+    queued_at   INTEGER NOT NULL DEFAULT (unixepoch()),
+    UNIQUE (election, phase, key)
+) STRICT;
+CREATE INDEX entry_outbox_unposted ON entry_outbox (election, phase, seq)
+    WHERE board_index IS NULL;
 ";
 
 /// Brings the database to [`VERSION`], each migration in its own transaction.
