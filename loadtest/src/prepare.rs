@@ -4,7 +4,7 @@
 //! never limits the timed run.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -55,8 +55,13 @@ pub async fn ballots(
     }
     progress.abort();
     let secs = started.elapsed().as_secs_f64();
+    let clear = if std::io::stderr().is_terminal() {
+        "\r"
+    } else {
+        ""
+    };
     eprintln!(
-        "\rprepared {total} ballots in {secs:.1} s ({:.0}/s)          ",
+        "{clear}prepared {total} ballots in {secs:.1} s ({:.0}/s)          ",
         total as f64 / secs.max(1e-9)
     );
     Ok(ballots)
@@ -120,13 +125,20 @@ fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
         .map_err(|_| anyhow!("a prepare task panicked holding the style cache"))
 }
 
-/// Prints `prepared k/N` twice a second until aborted.
+/// Prints `prepared k/N` until aborted: in place twice a second on a terminal, a line
+/// every 5 seconds otherwise (logs).
 async fn progress(done: Arc<AtomicUsize>, total: usize, started: Instant) {
+    let terminal = std::io::stderr().is_terminal();
+    let every = Duration::from_millis(if terminal { 500 } else { 5000 });
     loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(every).await;
         let k = done.load(Ordering::Relaxed);
         let rate = k as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        eprint!("\rprepared {k}/{total} ballots ({rate:.0}/s)");
-        let _ = std::io::stderr().flush();
+        if terminal {
+            eprint!("\rprepared {k}/{total} ballots ({rate:.0}/s)");
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("prepared {k}/{total} ballots ({rate:.0}/s)");
+        }
     }
 }
