@@ -1,6 +1,20 @@
 //! One election phase's bulletin board: the sequencer that appends, a reader that
 //! serves entries, proofs and tiles from the same store, the latest signed checkpoint,
 //! and the hand-off between casting and the poster.
+//!
+//! # Non-ballot entries
+//! Every entry other than a ballot and the genesis entries (a spoiled ballot,
+//! polls-closed, the tally's records) goes through the store's entry outbox
+//! ([`EntryOutbox`](urna_store::EntryOutbox)) on every replica, the one that sequences
+//! the board included: [`Board::append`] enqueues the encoded entry under its key,
+//! wakes the poster and waits until the store records the entry's board index and the
+//! latest checkpoint covers it. Only the poster of the replica holding the board's
+//! writer lease appends them (after the ballots accepted before they were enqueued),
+//! so the outbox is the one source of truth for what is to be on the board, whichever
+//! replica a request reached, and the same key enqueued twice (a retry; two replicas
+//! closing the polls at once) is one entry. The key is the hex leaf hash of the
+//! encoded entry, except for polls-closed, whose key is [`POLLS_CLOSED_KEY`]: a board
+//! has at most one, the first enqueued.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,12 +31,16 @@ use urna_board::{
     TileKind, TreeHash,
 };
 use urna_crypto::encoding::Encoder;
-use urna_store::{CastRecord, Phase, SpoiledBallot};
+use urna_store::{CastRecord, ElectionState, Phase, QueuedEntry, SpoiledBallot};
 
 use crate::error::Error;
 
-/// How long [`Board::posted`] and [`Board::flush`] wait for the poster.
+/// How long [`Board::posted`], [`Board::append`] and [`Board::flush`] wait for the
+/// poster.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The outbox key of the polls-closed entry: one per board, the first enqueued.
+pub const POLLS_CLOSED_KEY: &str = "polls-closed";
 
 /// How often a board another replica sequences looks at the store for a newer
 /// checkpoint (each one wakes the waiters for their ballots' index).
@@ -39,7 +57,8 @@ pub(crate) type BoxedStore = Box<dyn urna_board::Store>;
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What a board reads from the ballot store (object-safe, so [`Board`] is not generic).
+/// What a board reads from the ballot store and queues in the entry outbox
+/// (object-safe, so [`Board`] is not generic).
 pub(crate) trait BallotSource: Send + Sync {
     /// The ballot with this tracking code.
     fn ballot(&self, code: [u8; 32]) -> BoxFuture<'_, Result<Option<CastRecord>, Error>>;
@@ -47,6 +66,19 @@ pub(crate) trait BallotSource: Send + Sync {
     fn spoiled(&self, code: [u8; 32]) -> BoxFuture<'_, Result<Option<SpoiledBallot>, Error>>;
     /// The oldest ballot of `phase` not yet on the board.
     fn first_unposted(&self, phase: Phase) -> BoxFuture<'_, Result<Option<CastRecord>, Error>>;
+    /// Enqueues an encoded entry under `key` unless the key is taken; the stored row.
+    fn enqueue(
+        &self,
+        phase: Phase,
+        key: String,
+        entry: Vec<u8>,
+    ) -> BoxFuture<'_, Result<QueuedEntry, Error>>;
+    /// The outbox row under `key`.
+    fn queued(
+        &self,
+        phase: Phase,
+        key: String,
+    ) -> BoxFuture<'_, Result<Option<QueuedEntry>, Error>>;
 }
 
 /// Non-ballot entries already on the board, by leaf hash, up to `scanned`.
@@ -67,6 +99,8 @@ pub struct Board {
     reader: Arc<Mutex<Option<Log<BoxedStore>>>>,
     latest: watch::Sender<SignedCheckpoint>,
     posted: watch::Sender<u64>,
+    /// Bumped by the poster each time it records outbox entries' indexes.
+    recorded: watch::Sender<u64>,
     wake: Arc<Notify>,
     ballots: Box<dyn BallotSource>,
     appendix: tokio::sync::Mutex<Appendix>,
@@ -110,6 +144,7 @@ impl Board {
             reader: Arc::new(Mutex::new(Some(parts.reader))),
             latest: watch::Sender::new(latest),
             posted: watch::Sender::new(0),
+            recorded: watch::Sender::new(0),
             wake: Arc::new(Notify::new()),
             ballots: parts.ballots,
             appendix: tokio::sync::Mutex::new(Appendix::default()),
@@ -141,37 +176,104 @@ impl Board {
         self.verifier.clone()
     }
 
-    /// Appends an entry and waits until it is durably stored and covered by a signed
-    /// checkpoint. Ballots are appended by the poster, never through this.
+    /// Has a non-ballot entry appended (see the module documentation): enqueues it in
+    /// the store's entry outbox under its key (the hex leaf hash; [`POLLS_CLOSED_KEY`]
+    /// for polls-closed) and waits until the replica that sequences the board, this
+    /// one or another, has appended it and a signed checkpoint covers it. An entry
+    /// already on the board is not appended again; when the key was enqueued before
+    /// (a retry, or a second polls-closed), the first entry's index is returned.
+    /// Ballots are appended by the poster, never through this.
     ///
     /// # Errors
-    /// [`Error::Unavailable`] if the sequencer's queue is full; [`Error::Board`] if the
-    /// sequencer has stopped.
+    /// [`Error::Unavailable`] if the entry is not on the board within
+    /// [`POST_TIMEOUT`] (it stays queued: a retry waits for the same entry);
+    /// [`Error::WrongState`] if the election's state does not let this board take
+    /// entries; store and board failures.
     pub async fn append(&self, entry: Entry) -> Result<Appended, Error> {
-        let mut appended = self.append_all(&[entry]).await;
-        appended.pop().unwrap_or(Err(Error::Unavailable))
+        let key = entry_key(&entry);
+        self.append_keyed(entry, &key).await
     }
 
-    /// Appends a non-ballot entry unless the identical entry is already on the board,
-    /// in which case its index and the latest checkpoint are returned: a retry (of a
-    /// spoiled ballot, of polls-closed) never appends twice. The first call per board
-    /// in a process reads the board once to learn what is on it.
+    /// The same as [`append`](Self::append), which never appends an entry twice
+    /// either: a retry (of a spoiled ballot, of polls-closed) gets the index of the
+    /// entry on the board.
     ///
     /// # Errors
-    /// As [`append`](Self::append); reads of the board may fail with
-    /// [`Error::Board`].
+    /// As [`append`](Self::append).
     pub async fn append_once(&self, entry: Entry) -> Result<Appended, Error> {
-        let mut appendix = self.appendix.lock().await;
-        let leaf = entry.leaf_hash();
-        if let Some(index) = self.scan(&mut appendix, &leaf).await? {
-            return Ok(Appended {
-                index,
-                checkpoint: self.latest(),
-            });
+        self.append(entry).await
+    }
+
+    /// [`append`](Self::append) under an outbox key of the caller's (at most
+    /// [`urna_store::outbox::MAX_KEY_LEN`] bytes): the first entry enqueued under a
+    /// key is the one appended, and every caller with that key gets its index.
+    ///
+    /// # Errors
+    /// As [`append`](Self::append); an empty or too long key is a store error.
+    pub async fn append_keyed(&self, entry: Entry, key: &str) -> Result<Appended, Error> {
+        let deadline = Instant::now() + POST_TIMEOUT;
+        let mut queued = self
+            .ballots
+            .enqueue(self.phase, key.to_owned(), entry.encode())
+            .await?;
+        loop {
+            // Subscribed before the store is read, so a change after the read wakes
+            // this waiter.
+            let mut recorded = self.recorded.subscribe();
+            let mut latest = self.latest.subscribe();
+            if let Some(index) = queued.board_index {
+                if index >= self.latest().checkpoint().size() {
+                    // Indexes are recorded after the checkpoint covering them is
+                    // stored: another replica signed it.
+                    self.refresh().await?;
+                }
+                let checkpoint = self.latest();
+                if index < checkpoint.checkpoint().size() {
+                    return Ok(Appended { index, checkpoint });
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Unavailable);
+            }
+            self.wake();
+            // The leader's poster says when it recorded indexes; a follower learns of
+            // them from the store, looked at as often as it looks for checkpoints.
+            let bound = if self.is_sequencing() {
+                RECHECK
+            } else {
+                FOLLOW_POLL
+            };
+            let until = deadline.min(Instant::now() + bound);
+            let _ = tokio::time::timeout_at(until, async {
+                tokio::select! {
+                    _ = recorded.changed() => {}
+                    _ = latest.changed() => {}
+                }
+            })
+            .await;
+            queued = self
+                .ballots
+                .queued(self.phase, key.to_owned())
+                .await?
+                // Only the Test phase's rows are ever removed, when the election
+                // opens: the Test board is frozen.
+                .ok_or(Error::WrongState(ElectionState::Open))?;
         }
-        let appended = self.append(entry).await?;
-        appendix.leaves.insert(leaf, appended.index);
-        Ok(appended)
+    }
+
+    /// Tells waiters for outbox entries that the poster recorded indexes.
+    pub(crate) fn mark_recorded(&self) {
+        self.recorded.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Where the non-ballot entry with this leaf hash is on the board, if it is (up
+    /// to the latest checkpoint).
+    ///
+    /// # Errors
+    /// Reads of the board may fail with [`Error::Board`].
+    pub(crate) async fn find_leaf(&self, leaf: &TreeHash) -> Result<Option<u64>, Error> {
+        let mut appendix = self.appendix.lock().await;
+        self.scan(&mut appendix, leaf).await
     }
 
     /// Brings the index of non-ballot entries up to the latest checkpoint and looks
@@ -548,6 +650,16 @@ impl Board {
     pub(crate) async fn stop_sequencer(&self) {
         self.release_sequencer().await;
         self.stopped.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The outbox key of an entry: [`POLLS_CLOSED_KEY`] for polls-closed, the hex leaf
+/// hash of its encoding otherwise.
+pub fn entry_key(entry: &Entry) -> String {
+    if entry.kind() == EntryKind::PollsClosed {
+        POLLS_CLOSED_KEY.to_owned()
+    } else {
+        entry.leaf_hash().to_string()
     }
 }
 

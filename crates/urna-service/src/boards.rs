@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use urna_board::{Entry, EntryKind, Log, NoteVerifier, SequencerConfig, SignedCheckpoint};
-use urna_store::{CastRecord, ElectionState, Phase, SpoiledBallot, Store};
+use urna_store::{CastRecord, ElectionState, Phase, QueuedEntry, SpoiledBallot, Store};
 
 use crate::board::{BallotSource, Board, BoxFuture, BoxedStore, Parts};
 use crate::error::Error;
@@ -268,5 +268,27 @@ impl<S: Store> BallotSource for Ballots<S> {
             let first = self.store.unposted(&self.election, 1).await?.pop();
             Ok(first.filter(|r| r.phase == phase))
         })
+    }
+
+    fn enqueue(
+        &self,
+        phase: Phase,
+        key: String,
+        entry: Vec<u8>,
+    ) -> BoxFuture<'_, Result<QueuedEntry, Error>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .enqueue_entry(&self.election, phase, &key, entry)
+                .await?)
+        })
+    }
+
+    fn queued(
+        &self,
+        phase: Phase,
+        key: String,
+    ) -> BoxFuture<'_, Result<Option<QueuedEntry>, Error>> {
+        Box::pin(async move { Ok(self.store.queued_entry(&self.election, phase, &key).await?) })
     }
 }

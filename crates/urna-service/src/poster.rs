@@ -2,19 +2,29 @@
 //! sequences the board: it moves accepted ballots from the store's outbox
 //! ([`BallotStore::unposted`](urna_store::BallotStore::unposted)) onto the board in
 //! cast order, one sequencer batch per round, records each ballot's leaf index, and
-//! then wakes whoever waits for it.
+//! then wakes whoever waits for it. Then it does the same for the outbox of
+//! non-ballot entries ([`EntryOutbox`](urna_store::EntryOutbox)), whichever replica
+//! enqueued them, in enqueue order.
+//!
+//! Order: the entries of a round are listed before the round's ballots are read, and
+//! the ballots are posted until a read finds all that are left, so every ballot
+//! accepted before an entry was enqueued is on the board before it (polls-closed,
+//! enqueued once the election is Closed, follows every ballot accepted while Open).
 //!
 //! Crash safety: the board is written before the index is recorded. A crash (or a
-//! sequencer replica's death, another replica taking over) between the two leaves ballots on the board whose index the store lacks; they are the
-//! newest ballot entries on the board, so before posting anything the poster scans
-//! the board backwards from its end and records the index of every entry that is an
-//! unposted ballot, stopping at the first ballot entry that is not. Nothing is ever
-//! appended twice.
+//! sequencer replica's death, another replica taking over) between the two leaves
+//! ballots on the board whose index the store lacks; they are the newest ballot
+//! entries on the board, so before posting anything the poster scans the board
+//! backwards from its end and records the index of every entry that is an unposted
+//! ballot, stopping at the first ballot entry that is not. A non-ballot entry is
+//! looked up by its leaf hash among the board's non-ballot entries before it is
+//! appended: one already there (appended before a crash, or the identical bytes
+//! under another key) only gets its index recorded. Nothing is ever appended twice.
 
 use std::collections::HashMap;
 
-use urna_board::{Entry, EntryKind};
-use urna_store::{CastRecord, Store};
+use urna_board::{Entry, EntryKind, TreeHash};
+use urna_store::{CastRecord, QueuedEntry, Store};
 
 use crate::board::{Board, READ_CHUNK};
 use crate::error::Error;
@@ -43,7 +53,7 @@ pub(crate) async fn step<S: Store>(store: &S, board: &Board, reconciled: &mut bo
         }
     }
     if *reconciled && let Err(error) = drain(store, board).await {
-        tracing::warn!(election = board.election(), %error, "posting ballots failed; will retry");
+        tracing::warn!(election = board.election(), %error, "posting to the board failed; will retry");
         *reconciled = false;
     }
 }
@@ -58,15 +68,102 @@ async fn outbox<S: Store>(store: &S, board: &Board) -> Result<Vec<CastRecord>, E
         .collect())
 }
 
-/// Posts rounds until the outbox is empty.
+/// Posts rounds of ballots until a read finds every one left, then the entries
+/// listed before it, until the entry outbox is empty.
 async fn drain<S: Store>(store: &S, board: &Board) -> Result<(), Error> {
     loop {
-        let records = outbox(store, board).await?;
-        if records.is_empty() {
+        // Listed before the ballots are read (see the module documentation).
+        let entries = store
+            .unposted_entries(board.election(), board.phase(), ROUND)
+            .await?;
+        loop {
+            let records = outbox(store, board).await?;
+            if !records.is_empty() {
+                post(store, board, &records).await?;
+            }
+            if records.len() < ROUND as usize {
+                break;
+            }
+        }
+        if entries.is_empty() {
             return Ok(());
         }
-        post(store, board, &records).await?;
+        post_entries(store, board, &entries).await?;
     }
+}
+
+/// Appends the outbox entries not yet on the board (in enqueue order, one batch) and
+/// records every entry's index.
+async fn post_entries<S: Store>(
+    store: &S,
+    board: &Board,
+    queued: &[QueuedEntry],
+) -> Result<(), Error> {
+    let mut found: Vec<Option<u64>> = Vec::with_capacity(queued.len());
+    let mut batch: Vec<Entry> = Vec::new();
+    // Where each entry of the batch goes in it, by leaf: identical bytes under two
+    // keys are appended once.
+    let mut in_batch: HashMap<TreeHash, usize> = HashMap::new();
+    let mut slot: Vec<Option<usize>> = Vec::with_capacity(queued.len());
+    for q in queued {
+        let entry = Entry::decode(&q.entry)
+            .map_err(|_| Error::Corrupt("a queued board entry does not decode"))?;
+        let leaf = TreeHash::leaf(&q.entry);
+        if entry.kind() != EntryKind::Ballot
+            && let Some(index) = board.find_leaf(&leaf).await?
+        {
+            found.push(Some(index));
+            slot.push(None);
+            continue;
+        }
+        let at = *in_batch.entry(leaf).or_insert_with(|| {
+            batch.push(entry);
+            batch.len() - 1
+        });
+        found.push(None);
+        slot.push(Some(at));
+    }
+    let appended = if batch.is_empty() {
+        Vec::new()
+    } else {
+        board.append_all(&batch).await
+    };
+    let mut failure = None;
+    let mut indexes: Vec<Option<u64>> = Vec::with_capacity(appended.len());
+    for result in appended {
+        match result {
+            Ok(a) => indexes.push(Some(a.index)),
+            Err(error) => {
+                failure.get_or_insert(error);
+                indexes.push(None);
+            }
+        }
+    }
+    let mut recorded = 0;
+    for ((q, known), at) in queued.iter().zip(found).zip(slot) {
+        let index = known.or_else(|| at.and_then(|i| indexes.get(i).copied().flatten()));
+        let Some(index) = index else { continue };
+        match store
+            .set_entry_index(board.election(), board.phase(), &q.key, index)
+            .await
+        {
+            // A Test-phase row the election's opening discarded: the Test board is
+            // frozen.
+            Err(urna_store::Error::NotFound(urna_store::Missing::Entry)) => {}
+            other => other?,
+        }
+        recorded += 1;
+    }
+    board.mark_recorded();
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    tracing::debug!(
+        election = board.election(),
+        entries = recorded,
+        "board entries posted"
+    );
+    Ok(())
 }
 
 /// Appends one round and records where each ballot went.

@@ -5,7 +5,9 @@
 //! lock; always granted by the embedded store) sequences it and runs the poster.
 //! The others follow: they serve reads from the store and bring their latest
 //! checkpoint up to the stored one, and a casting replica answers once its ballot's
-//! board index and a checkpoint covering it are stored ([`Board::posted`]).
+//! board index and a checkpoint covering it are stored ([`Board::posted`]). Other
+//! entries reach the board the same way from every replica: through the store's
+//! entry outbox, drained by the leader's poster ([`Board::append`]).
 //!
 //! The leader checks its lease every [`LEASE_CHECK`]; when it is lost it stops its
 //! sequencer (integrating what is queued) and follows. A follower tries to take the

@@ -4,20 +4,26 @@
 //! receipt; when the leader's lease connection dies, or the leader shuts down, the
 //! other replica takes over from the stored head; and the board stays one log: one
 //! root per size, no entry twice, every ballot at the index the store recorded.
-//! Skipped loudly without a PostgreSQL server (failed under `CI=true`).
+//! Non-ballot entries (spoiled ballots, polls-closed) appended through either replica
+//! go through the store's entry outbox: the leader appends each once, also when both
+//! replicas enqueue the same key at once, across a takeover and after a crash between
+//! appending and recording. Skipped loudly without a PostgreSQL server (failed under `CI=true`).
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use urna_board::{
-    Entry, EntryKind, Log, SequencerConfig, SignedCheckpoint, Store as _, TreeHash,
-    verify_inclusion,
+    Appended, Entry, EntryKind, Log, NoteSigner, Sequencer, SequencerConfig, SignedCheckpoint,
+    Store as _, TreeHash, verify_inclusion,
 };
+use urna_service::board::{POLLS_CLOSED_KEY, entry_key};
 use urna_service::testing::{PUBLIC_NAME, TestElection};
-use urna_service::{Board, Boards, Error};
+use urna_service::{Board, Boards};
 use urna_store::testing::PgTestDb;
-use urna_store::{BallotStore, BoardStore, ElectionState, NewBallot, PgStore, Phase};
+use urna_store::{
+    BallotStore, BoardStore, ElectionState, EntryOutbox, KeyStore, NewBallot, PgStore, Phase,
+};
 
 /// How long a replica may take to notice a lost lease or to take a free one.
 const TAKEOVER: Duration = Duration::from_secs(15);
@@ -155,11 +161,6 @@ async fn scenario() {
     assert_eq!(board_b.latest(), board_a.latest());
     let genesis = board_a.entries(0, 100).await.unwrap();
     assert_eq!(board_b.entries(0, 100).await.unwrap(), genesis);
-    let entry = Entry::new(EntryKind::PollsClosed, election.fingerprint(), vec![1]).unwrap();
-    assert!(
-        matches!(board_b.append(entry).await, Err(Error::Unavailable)),
-        "a follower does not append"
-    );
 
     let mut ballots = Vec::new();
     for i in 0..6 {
@@ -233,4 +234,218 @@ async fn scenario() {
         let entry = Entry::decode(&entries[index as usize]).unwrap();
         assert_eq!(entry.body(), &ballot.bytes[..]);
     }
+}
+
+/// A spoiled-ballot-like entry of the election, numbered `n`.
+fn spoiled(election: &TestElection<PgStore>, n: u8) -> Entry {
+    Entry::new(
+        EntryKind::SpoiledBallot,
+        election.fingerprint(),
+        vec![n; 40],
+    )
+    .unwrap()
+}
+
+/// Checks what `append` returned: `entry` is at the index, included in the signed
+/// checkpoint returned with it.
+async fn assert_appended(board: &Board, entry: &Entry, appended: &Appended) {
+    let verifier = board.verifier();
+    let opened = SignedCheckpoint::open(
+        appended.checkpoint.note().as_bytes(),
+        verifier.name(),
+        std::slice::from_ref(&verifier),
+    )
+    .unwrap();
+    let size = opened.checkpoint().size();
+    let index = appended.index;
+    let stored = board.entries(index, index + 1).await.unwrap();
+    assert_eq!(stored, [entry.encode()], "the entry is at its index");
+    let proof = board.inclusion_proof(index, size).await.unwrap();
+    verify_inclusion(
+        &TreeHash::leaf(&entry.encode()),
+        index,
+        size,
+        &proof,
+        opened.checkpoint().root(),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn entries_through_a_follower_are_appended_once() {
+    tokio::time::timeout(Duration::from_secs(120), entries_scenario())
+        .await
+        .expect("the scenario finishes in time");
+}
+
+async fn entries_scenario() {
+    let Some(db) = PgTestDb::create().await.unwrap() else {
+        return;
+    };
+    let a = PgStore::connect(db.url(), 4).await.unwrap();
+    let b = PgStore::connect(db.url(), 4).await.unwrap();
+    let election = TestElection::in_store(a.clone()).await;
+    election.advance_to(ElectionState::Open).await;
+    let id = election.id();
+    let replica_a = Boards::new(a.clone(), PUBLIC_NAME, config());
+    let replica_b = Boards::new(b.clone(), PUBLIC_NAME, config());
+    let board_a = replica_a.get(id).await.unwrap();
+    let board_b = replica_b.get(id).await.unwrap();
+    assert!(board_a.is_sequencing());
+    assert!(!board_b.is_sequencing());
+    let genesis = board_a.latest().checkpoint().size() as usize;
+
+    // A spoiled ballot through the follower: on the board, and a retry through
+    // either replica gets the same index.
+    let first = spoiled(&election, 1);
+    let appended = board_b.append_once(first.clone()).await.unwrap();
+    assert_appended(&board_b, &first, &appended).await;
+    assert!(!board_b.is_sequencing(), "the follower did not take over");
+    assert_eq!(
+        board_b.append_once(first.clone()).await.unwrap().index,
+        appended.index
+    );
+    assert_eq!(
+        board_a.append_once(first.clone()).await.unwrap().index,
+        appended.index
+    );
+
+    // The same entry through both replicas at once: one index.
+    let twice = spoiled(&election, 2);
+    let (x, y) = tokio::join!(
+        board_a.append_once(twice.clone()),
+        board_b.append_once(twice.clone())
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.index, y.index);
+    assert_appended(&board_b, &twice, &y).await;
+
+    // Ballots accepted through both replicas and not yet waited for, then the polls
+    // closed through both at once with different bytes: one polls-closed entry, the
+    // first enqueued, after every one of those ballots.
+    let mut ballots = Vec::new();
+    for i in 0..6 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        ballots.push(cast(store, &election).await);
+    }
+    let closed_a = Entry::new(
+        EntryKind::PollsClosed,
+        election.fingerprint(),
+        b"a".to_vec(),
+    );
+    let closed_b = Entry::new(
+        EntryKind::PollsClosed,
+        election.fingerprint(),
+        b"b".to_vec(),
+    );
+    let (closed_a, closed_b) = (closed_a.unwrap(), closed_b.unwrap());
+    assert_eq!(entry_key(&closed_a), POLLS_CLOSED_KEY);
+    let (x, y) = tokio::join!(
+        board_b.append(closed_b.clone()),
+        board_a.append(closed_a.clone())
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.index, y.index, "one polls-closed entry");
+    let row = b
+        .queued_entry(id, Phase::Open, POLLS_CLOSED_KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    let winner = Entry::decode(&row.entry).unwrap();
+    assert!(winner == closed_a || winner == closed_b);
+    assert_appended(&board_b, &winner, &x).await;
+    let closed_at = x.index;
+    for ballot in &mut ballots {
+        receipt(&board_b, ballot).await;
+        assert!(
+            ballot.index.unwrap() < closed_at,
+            "ballots before polls-closed"
+        );
+    }
+
+    // The leader's lease connection dies: entries enqueued through either replica
+    // while the other takes over are appended, once.
+    kill_lease_holders(db.url()).await;
+    let during_a = spoiled(&election, 3);
+    let during_b = spoiled(&election, 4);
+    let (x, y) = tokio::join!(
+        board_a.append_once(during_a.clone()),
+        board_b.append_once(during_b.clone())
+    );
+    assert_appended(&board_a, &during_a, &x.unwrap()).await;
+    assert_appended(&board_b, &during_b, &y.unwrap()).await;
+    until_sequencing(&board_b, true).await;
+    until_sequencing(&board_a, false).await;
+    let after = spoiled(&election, 5);
+    let appended = board_a.append_once(after.clone()).await.unwrap();
+    assert_appended(&board_a, &after, &appended).await;
+
+    // A crash between appending an entry and recording its index: the entry is
+    // queued, and on the board (signed), but its row has no index. Whoever sequences
+    // next records where it is instead of appending it again.
+    replica_a.shutdown().await;
+    replica_b.shutdown().await;
+    let crashed = spoiled(&election, 6);
+    let queued = b
+        .enqueue_entry(id, Phase::Open, &entry_key(&crashed), crashed.encode())
+        .await
+        .unwrap();
+    assert_eq!(queued.board_index, None);
+    let secrets = b.secrets(id).await.unwrap().unwrap();
+    let origin = format!("{PUBLIC_NAME}/{id}");
+    let signer = NoteSigner::from_seed(&origin, secrets.board_seed()).unwrap();
+    let log = b.open_board(id, Phase::Open).await.unwrap();
+    let on_board = {
+        let crashed = crashed.clone();
+        tokio::task::spawn_blocking(move || {
+            let sequencer = Sequencer::start(log, signer, config()).unwrap();
+            let index = sequencer.append(&crashed).unwrap().index;
+            sequencer.shutdown();
+            index
+        })
+        .await
+        .unwrap()
+    };
+    let replica_c = Boards::new(b.clone(), PUBLIC_NAME, config());
+    let board_c = replica_c.get(id).await.unwrap();
+    assert!(board_c.is_sequencing());
+    let appended = board_c.append_once(crashed.clone()).await.unwrap();
+    assert_eq!(appended.index, on_board, "recorded, not appended again");
+    assert_appended(&board_c, &crashed, &appended).await;
+    replica_c.shutdown().await;
+
+    // One log: every entry once; every outbox row posted, at an index holding its
+    // bytes; one polls-closed entry.
+    let log = b.open_board(id, Phase::Open).await.unwrap();
+    let entries = tokio::task::spawn_blocking(move || {
+        let log = Log::open(log, &origin).unwrap();
+        log.entries(0, log.size()).unwrap()
+    })
+    .await
+    .unwrap();
+    let distinct: HashSet<&Vec<u8>> = entries.iter().collect();
+    assert_eq!(distinct.len(), entries.len(), "no entry twice");
+    assert!(
+        b.unposted_entries(id, Phase::Open, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for entry in [
+        &first, &twice, &winner, &during_a, &during_b, &after, &crashed,
+    ] {
+        let row = b
+            .queued_entry(id, Phase::Open, &entry_key(entry))
+            .await
+            .unwrap()
+            .unwrap();
+        let index = row.board_index.unwrap() as usize;
+        assert_eq!(entries[index], entry.encode());
+    }
+    let polls_closed = entries
+        .iter()
+        .filter(|e| Entry::decode(e).unwrap().kind() == EntryKind::PollsClosed)
+        .count();
+    assert_eq!(polls_closed, 1);
+    assert_eq!(entries.len(), genesis + 7 + ballots.len());
 }
