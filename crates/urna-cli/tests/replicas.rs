@@ -339,9 +339,23 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
         via_second.recheck(&on_second, receipt).await.unwrap();
     }
 
-    // v003 gets a credential while auth runs, then the first process dies without a
-    // drain; the second takes the board over and casts under the same key.
-    let third_ballot = ballot_of("v003").await;
+    // v003 gets a credential while auth runs and first challenges an encryption
+    // through the second process (a follower: the spoiled ballot goes through the
+    // store's entry outbox to the first's poster); then the first process dies
+    // without a drain; the second takes the board over and casts under the same key.
+    let session = via_first.login("v003", &codes["v003"]).await.unwrap();
+    let style = via_first
+        .ballot_style(&on_first, &session.style_id)
+        .await
+        .unwrap();
+    let credential = via_first.credential(&on_first, &session).await.unwrap();
+    let (challenged, opening) = style.encrypt(&credential, &members_choices()).unwrap();
+    let spoiled = via_second
+        .challenge(&on_second, &style, &challenged, &opening)
+        .await
+        .unwrap();
+    assert!(spoiled.leaf_index > second_receipt.leaf_index);
+    let third_ballot = style.encrypt(&credential, &members_choices()).unwrap().0;
     first.kill();
     let third_receipt = via_second.cast(&on_second, &third_ballot).await.unwrap();
     assert!(third_receipt.leaf_index > second_receipt.leaf_index);
@@ -350,7 +364,8 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
         .fetch_election(&pinned)
         .await
         .unwrap();
-    for receipt in [&first_receipt, &second_receipt, &third_receipt] {
+    assert!(third_receipt.leaf_index > spoiled.leaf_index);
+    for receipt in [&first_receipt, &second_receipt, &spoiled, &third_receipt] {
         via_second.recheck(&after, receipt).await.unwrap();
     }
     // The second process said what it runs on, followed, then took the board over.
