@@ -170,10 +170,8 @@ EOF
     ceremonies+=($!)
   done
   for n in "${ceremonies[@]}"; do wait "$n"; done
-  {
-    echo "voter_id,ballot_style"
-    seq -f 'v%06g,everyone' 1 "$voters"
-  } >"$dir/roll.csv"
+  awk -v n="$voters" 'BEGIN { print "voter_id,ballot_style"; for (i = 1; i <= n; i++) printf "v%07d,everyone\n", i }' \
+    >"$dir/roll.csv"
   log "postgres: importing $voters voters"
   "$bin/urna" admin --dev "$conn" import-roll "$election" "$dir/roll.csv" \
     --codes-out "$dir/codes.csv" >/dev/null
