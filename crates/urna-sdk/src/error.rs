@@ -154,6 +154,12 @@ impl From<Status> for Error {
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
                 Error::Unavailable(message)
             }
+            // The connection broke under a request (the server went away): tonic makes
+            // that `Unknown` with the transport's error as the source, which no
+            // server's status carries. Retrying elsewhere is the remedy.
+            Code::Unknown if std::error::Error::source(&status).is_some() => {
+                Error::Unavailable(message)
+            }
             code => Error::Server { code, message },
         }
     }
@@ -165,6 +171,24 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_connection_is_unavailable_but_a_servers_unknown_is_not() {
+        let mut broken = Status::new(Code::Unknown, "transport error");
+        broken.set_source(std::sync::Arc::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        )));
+        assert!(matches!(Error::from(broken), Error::Unavailable(_)));
+        let answered = Status::new(Code::Unknown, "something odd");
+        assert!(matches!(
+            Error::from(answered),
+            Error::Server {
+                code: Code::Unknown,
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn statuses_map_to_the_variants_a_voter_acts_on() {

@@ -47,7 +47,12 @@ pub enum CastingError {
     /// Back-pressure or a timeout; the request may be retried.
     #[error("unavailable")]
     Unavailable,
-    /// The store or the board failed.
+    /// The database (or the board's storage in it) failed or could not be reached:
+    /// transient, the request may be retried with the same bytes (a ballot the store
+    /// recorded before the failure gets its original receipt).
+    #[error("storage unavailable")]
+    StorageUnavailable(#[source] urna_service::Error),
+    /// Anything else that failed inside: corrupt stored data, a task that panicked.
     #[error("internal")]
     Internal(#[source] urna_service::Error),
     /// The nullifier gate's Redis configuration is unusable (a malformed URL); only
@@ -66,6 +71,10 @@ impl From<urna_service::Error> for CastingError {
             E::NoKeys | E::WrongState(S::Draft) => CastingError::NotOpen,
             E::WrongState(_) => CastingError::Closed,
             E::Unavailable => CastingError::Unavailable,
+            transient @ (E::Store(urna_store::Error::Backend(_))
+            | E::Board(
+                urna_board::Error::Store(_) | urna_board::Error::SequencerStopped,
+            )) => CastingError::StorageUnavailable(transient),
             other => CastingError::Internal(other),
         }
     }

@@ -36,6 +36,10 @@ impl From<CastingError> for Status {
             CastingError::AlreadyCast => Status::failed_precondition("ballot already cast"),
             CastingError::Spoiled => Status::failed_precondition("ballot was spoiled"),
             CastingError::Unavailable => Status::unavailable("casting busy, retry"),
+            CastingError::StorageUnavailable(error) => {
+                tracing::warn!(%error, "casting: storage unavailable");
+                Status::unavailable("storage unavailable")
+            }
             CastingError::Internal(error) => {
                 tracing::error!(%error, "casting failure");
                 Status::internal("internal error")

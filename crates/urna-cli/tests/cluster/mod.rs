@@ -478,20 +478,11 @@ pub enum Outcome {
 }
 
 /// Whether a client should retry a failed cast (with the same bytes): the service
-/// was unreachable, overloaded, or failed inside.
+/// was unreachable, overloaded, or its storage failed (`Unavailable`, which is also
+/// what the SDK makes of a connection that fails). `Internal` is not retried: a
+/// storage outage must never look like a bug.
 fn retryable(error: &Error) -> bool {
-    match error {
-        Error::Unavailable(_) => true,
-        Error::Server { code, .. } => matches!(
-            code,
-            tonic::Code::Internal
-                | tonic::Code::Unknown
-                | tonic::Code::Cancelled
-                | tonic::Code::DeadlineExceeded
-                | tonic::Code::Aborted
-        ),
-        _ => false,
-    }
+    matches!(error, Error::Unavailable(_))
 }
 
 /// Sends submissions concurrently across the servers marked alive, each retried with
