@@ -9,10 +9,8 @@
 
 mod cluster;
 
-use std::time::Duration;
-
 use cluster::services::{OwnPostgres, OwnRedis};
-use cluster::{Backing, Cluster, Driver, Outcome, reconcile, submissions};
+use cluster::{Backing, Cluster, Load, reconcile, refused, submissions};
 use urna_store::testing::PgTestDb;
 
 /// The machine's Redis for the tests (`make test` provides one).
@@ -23,8 +21,15 @@ fn test_redis() -> String {
         .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// How long any one test's load may take before the test fails.
-const LOAD_LIMIT: Duration = Duration::from_secs(300);
+/// A throwaway database on the tests' PostgreSQL and the tests' Redis under a prefix
+/// of its own.
+fn shared(db: &PgTestDb) -> Backing {
+    Backing {
+        postgres: db.url().to_owned(),
+        redis: Some(test_redis()),
+        prefix: db.name().to_owned(),
+    }
+}
 
 /// 10,000 submissions fired concurrently at three replicas: 8,000 voters' ballots, a
 /// second, different ballot of 1,000 of them and the same ballot again from 1,000
@@ -36,11 +41,7 @@ async fn three_replicas_accept_exactly_one_ballot_per_credential_under_duplicate
     let Some(db) = PgTestDb::create().await.unwrap() else {
         return;
     };
-    let backing = Backing {
-        postgres: db.url().to_owned(),
-        redis: Some(test_redis()),
-        prefix: db.name().to_owned(),
-    };
+    let backing = shared(&db);
     let started = std::time::Instant::now();
     let cluster = Cluster::start("duplicates", backing, 3, 8_000).await;
     eprintln!("cluster up after {:?}", started.elapsed());
@@ -49,21 +50,11 @@ async fn three_replicas_accept_exactly_one_ballot_per_credential_under_duplicate
     let all = submissions(&prepared, 8);
     assert_eq!(all.len(), 10_000);
 
-    let driver = Driver::new(&cluster);
-    let outcomes = tokio::time::timeout(LOAD_LIMIT, driver.run(all, 96))
-        .await
-        .expect("the load finished in time");
-    eprintln!(
-        "load done after {:?} ({} retries)",
-        started.elapsed(),
-        driver.retries.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    let refused = outcomes
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::CredentialUsed))
-        .count();
+    let outcomes = Load::start(&cluster, all, 96).finish().await;
+    eprintln!("load done after {:?}", started.elapsed());
     assert_eq!(
-        refused, 1_000,
+        refused(&outcomes),
+        1_000,
         "each credential's different ballot is refused"
     );
     reconcile(&cluster, 1, &outcomes).await;
@@ -79,33 +70,26 @@ async fn killing_a_replica_and_the_sequencer_mid_load_loses_nothing() {
     let Some(db) = PgTestDb::create().await.unwrap() else {
         return;
     };
-    let backing = Backing {
-        postgres: db.url().to_owned(),
-        redis: Some(test_redis()),
-        prefix: db.name().to_owned(),
-    };
+    let backing = shared(&db);
     let mut cluster = Cluster::start("kills", backing, 3, 3_000).await;
     let prepared = cluster.prepare(0).await;
     let all = submissions(&prepared, 10);
-    let total = all.len();
 
-    let driver = std::sync::Arc::new(Driver::new(&cluster));
-    let load = tokio::spawn({
-        let driver = std::sync::Arc::clone(&driver);
-        async move { driver.run(all, 64).await }
-    });
-    driver.until_done(total / 3, LOAD_LIMIT).await;
+    let load = Load::start(&cluster, all, 64);
+    load.reached(1, 3).await;
     cluster.servers[2].kill();
-    driver.dead(2);
-    driver.until_done(total * 2 / 3, LOAD_LIMIT).await;
+    load.driver.dead(2);
+    load.reached(2, 3).await;
     // serve-0 created the board and has sequenced it since.
     cluster.servers[0].kill();
-    driver.dead(0);
-    let outcomes = tokio::time::timeout(LOAD_LIMIT, load)
-        .await
-        .expect("the load finished in time")
-        .unwrap();
+    load.driver.dead(0);
+    let retries = std::sync::Arc::clone(&load.driver.retries);
+    let outcomes = load.finish().await;
     reconcile(&cluster, 1, &outcomes).await;
+    assert!(
+        retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the kills broke requests in flight"
+    );
     let log = cluster.servers[1].log();
     assert!(log.contains("took over sequencing the board"), "{log}");
     assert!(
@@ -134,27 +118,16 @@ async fn redis_killed_and_restarted_mid_load_loses_nothing() {
     let cluster = Cluster::start("redis", backing, 2, 3_000).await;
     let prepared = cluster.prepare(5).await;
     let all = submissions(&prepared, 10);
-    let total = all.len();
 
-    let driver = std::sync::Arc::new(Driver::new(&cluster));
-    let load = tokio::spawn({
-        let driver = std::sync::Arc::clone(&driver);
-        async move { driver.run(all, 64).await }
-    });
-    driver.until_done(total / 3, LOAD_LIMIT).await;
+    let load = Load::start(&cluster, all, 64);
+    load.reached(1, 3).await;
     redis.kill();
-    driver.until_done(total * 2 / 3, LOAD_LIMIT).await;
+    load.reached(2, 3).await;
     redis.restart();
-    let outcomes = tokio::time::timeout(LOAD_LIMIT, load)
-        .await
-        .expect("the load finished in time")
-        .unwrap();
-    let refused = outcomes
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::CredentialUsed))
-        .count();
+    let outcomes = load.finish().await;
     assert_eq!(
-        refused, 600,
+        refused(&outcomes),
+        600,
         "each credential's different ballot is refused"
     );
     reconcile(&cluster, 1, &outcomes).await;
@@ -187,27 +160,20 @@ async fn postgres_restarted_mid_load_loses_nothing() {
     let cluster = Cluster::start("postgres", backing, 2, 2_000).await;
     let prepared = cluster.prepare(10).await;
     let all = submissions(&prepared, 10);
-    let total = all.len();
 
-    let driver = std::sync::Arc::new(Driver::new(&cluster));
-    let load = tokio::spawn({
-        let driver = std::sync::Arc::clone(&driver);
-        async move { driver.run(all, 64).await }
-    });
-    driver.until_done(total / 3, LOAD_LIMIT).await;
+    let load = Load::start(&cluster, all, 64);
+    load.reached(1, 3).await;
     let postgres = tokio::task::spawn_blocking(move || {
         postgres.crash_restart();
         postgres
     })
     .await
     .unwrap();
-    let outcomes = tokio::time::timeout(LOAD_LIMIT, load)
-        .await
-        .expect("the load finished in time")
-        .unwrap();
+    let retries = std::sync::Arc::clone(&load.driver.retries);
+    let outcomes = load.finish().await;
     reconcile(&cluster, 1, &outcomes).await;
     assert!(
-        driver.retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "the restart was felt by clients"
     );
     drop(cluster);

@@ -7,125 +7,17 @@
 //! ballot cast through the second still gets a receipt under that key (the board's
 //! writer lease moved). Skipped loudly without PostgreSQL (failed under `CI=true`).
 
+mod cluster;
+
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use cluster::{Serve, urna};
 
 use urna_sdk::{Choice, Choices, Endpoints, Tls, TrustRoot, Voter};
 use urna_store::testing::PgTestDb;
-
-/// The listeners of one `urna serve` process, each on a port that was free.
-struct Ports(BTreeMap<&'static str, u16>);
-
-impl Ports {
-    const SERVICES: [&'static str; 7] = [
-        "auth", "issuance", "casting", "board", "admin", "tally", "http",
-    ];
-
-    fn free() -> Self {
-        // Hold every listener until all ports are chosen, so none repeats.
-        let held: Vec<(&'static str, TcpListener)> = Self::SERVICES
-            .iter()
-            .map(|s| (*s, TcpListener::bind("127.0.0.1:0").unwrap()))
-            .collect();
-        Self(
-            held.iter()
-                .map(|(s, l)| (*s, l.local_addr().unwrap().port()))
-                .collect(),
-        )
-    }
-
-    fn url(&self, service: &str) -> String {
-        format!("http://127.0.0.1:{}", self.0[service])
-    }
-
-    fn yaml(&self) -> String {
-        let mut yaml = String::from("listen:\n");
-        for (service, port) in &self.0 {
-            yaml.push_str(&format!("  {service}: 127.0.0.1:{port}\n"));
-        }
-        yaml
-    }
-}
-
-/// One `urna serve` process, killed when dropped.
-struct Serve {
-    child: Child,
-    ports: Ports,
-    log: PathBuf,
-}
-
-impl Serve {
-    /// Starts `urna serve <role>` with `common` plus its own listeners, and waits
-    /// until the last listener it binds (HTTP, or the role's one) accepts.
-    fn start(dir: &Path, name: &str, role: &str, common: &str) -> Self {
-        let ports = Ports::free();
-        let config = dir.join(format!("{name}.yaml"));
-        std::fs::write(&config, format!("{common}{}", ports.yaml())).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_urna"))
-            .args(["serve", role, "--insecure-plaintext", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut serve = Self { child, ports, log };
-        let last = SocketAddr::from(([127, 0, 0, 1], serve.ports.0["http"]));
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&last, Duration::from_millis(200)).is_err() {
-            if let Some(status) = serve.child.try_wait().unwrap() {
-                panic!("urna serve {name} exited with {status}: {}", serve.log());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "urna serve {name} did not start: {}",
-                serve.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        serve
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no drain, the database sees its connections drop.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `urna <args>`, which must succeed; its stdout.
-fn urna(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_urna"))
-        .args(args)
-        .output()
-        .unwrap();
-    succeeded(args, &out)
-}
-
-fn succeeded(args: &[&str], out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "urna {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// The club election, id `id`, its polls open from 2026 to the end of the century.
 fn manifest(dir: &Path, id: &str) -> PathBuf {
@@ -195,7 +87,7 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
     };
     let dir = tempfile::tempdir().unwrap();
     let common = common_config(dir.path(), &db);
-    let first = Serve::start(dir.path(), "first", "all", &common);
+    let mut first = Serve::start(dir.path(), "first", "all", &common);
 
     // The admin and the trustees reach the first process through a dev.json-shaped
     // connection file (plain text: there is no CA).
@@ -214,59 +106,7 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
     let created = urna(&["admin", "--dev", conn, "create", manifest.to_str().unwrap()]);
     assert!(created.contains(&election), "{created}");
 
-    let passphrase = dir.path().join("passphrase");
-    std::fs::write(&passphrase, "a trustee's passphrase\n").unwrap();
-    let share = |n: u32| {
-        dir.path()
-            .join(format!("trustee-{n}.json"))
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
-    let trustee = |command: &str, n: u32, extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = vec!["trustee".into(), command.into(), "--file".into()];
-        args.push(share(n));
-        for a in [
-            "--passphrase-file",
-            passphrase.to_str().unwrap(),
-            "--dev",
-            conn,
-        ] {
-            args.push(a.to_owned());
-        }
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        args
-    };
-    let run = |args: Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        urna(&args)
-    };
-    for n in 1..=3u32 {
-        let name = format!("trustee {n}");
-        run(trustee(
-            "init",
-            n,
-            &["--name", &name, "--kdf-memory-kib", "64"],
-        ));
-        run(trustee("register", n, &["--index", &n.to_string()]));
-    }
-    let ceremonies: Vec<_> = (1..=3u32)
-        .map(|n| {
-            let args = trustee("ceremony", n, &["--timeout", "40"]);
-            let child = Command::new(env!("CARGO_BIN_EXE_urna"))
-                .args(&args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            (args, child)
-        })
-        .collect();
-    for (args, child) in ceremonies {
-        let out = child.wait_with_output().unwrap();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        assert!(succeeded(&args, &out).contains("done"));
-    }
+    cluster::ceremony(dir.path(), conn);
 
     let roll = dir.path().join("roll.csv");
     std::fs::write(

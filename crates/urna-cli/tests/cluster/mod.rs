@@ -410,8 +410,9 @@ impl Cluster {
     }
 }
 
-/// Runs the key ceremony: three `urna trustee` processes, concurrently.
-fn ceremony(dir: &Path, conn: &str) {
+/// Runs the key ceremony: three `urna trustee` processes (init, register, then
+/// ceremony concurrently), their share files in `dir`.
+pub fn ceremony(dir: &Path, conn: &str) {
     let passphrase = dir.join("passphrase");
     std::fs::write(&passphrase, "a trustee's passphrase\n").unwrap();
     let trustee = |command: &str, n: u32, extra: &[&str]| -> Vec<String> {
@@ -581,6 +582,56 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// How long any one test's load may take before the test fails.
+pub const LOAD_LIMIT: Duration = Duration::from_secs(300);
+
+/// A load running in the background while the test breaks things.
+pub struct Load {
+    pub driver: Arc<Driver>,
+    total: usize,
+    handle: tokio::task::JoinHandle<Vec<(Submission, Outcome)>>,
+}
+
+impl Load {
+    /// Starts sending `submissions` to the cluster's servers, `in_flight` at once.
+    pub fn start(cluster: &Cluster, submissions: Vec<Submission>, in_flight: usize) -> Self {
+        let driver = Arc::new(Driver::new(cluster));
+        let total = submissions.len();
+        let handle = tokio::spawn({
+            let driver = Arc::clone(&driver);
+            async move { driver.run(submissions, in_flight).await }
+        });
+        Self {
+            driver,
+            total,
+            handle,
+        }
+    }
+
+    /// Waits until `num / den` of the submissions are done.
+    pub async fn reached(&self, num: usize, den: usize) {
+        self.driver
+            .until_done(self.total * num / den, LOAD_LIMIT)
+            .await;
+    }
+
+    /// Waits for the rest; every outcome, in submission order.
+    pub async fn finish(self) -> Vec<(Submission, Outcome)> {
+        tokio::time::timeout(LOAD_LIMIT, self.handle)
+            .await
+            .expect("the load finished in time")
+            .unwrap()
+    }
+}
+
+/// How many submissions were refused because the credential had cast another ballot.
+pub fn refused(outcomes: &[(Submission, Outcome)]) -> usize {
+    outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::CredentialUsed))
+        .count()
 }
 
 /// Every voter's ballot once, plus its other ballot (if prepared) and, for every
