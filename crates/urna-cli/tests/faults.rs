@@ -8,6 +8,7 @@
 //! Redis (failed under `CI=true`).
 
 mod cluster;
+mod support;
 
 use cluster::services::{OwnPostgres, OwnRedis};
 use cluster::{Backing, Cluster, Load, reconcile, refused, submissions};
@@ -132,7 +133,7 @@ async fn redis_killed_and_restarted_mid_load_loses_nothing() {
     );
     reconcile(&cluster, 1, &outcomes).await;
     // The casting replicas noticed, and the one that cast after the restart recovered.
-    let logs: Vec<String> = cluster.servers.iter().map(cluster::Serve::log).collect();
+    let logs: Vec<String> = cluster.servers.iter().map(support::Serve::log).collect();
     assert!(
         logs.iter().any(|l| l.contains("Redis unavailable")),
         "{logs:?}"

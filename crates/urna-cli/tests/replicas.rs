@@ -7,14 +7,14 @@
 //! ballot cast through the second still gets a receipt under that key (the board's
 //! writer lease moved). Skipped loudly without PostgreSQL (failed under `CI=true`).
 
-mod cluster;
+mod support;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cluster::{Serve, urna};
+use support::{Serve, urna};
 
 use urna_sdk::{Choice, Choices, Endpoints, Tls, TrustRoot, Voter};
 use urna_store::testing::PgTestDb;
@@ -89,24 +89,15 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
     let common = common_config(dir.path(), &db);
     let mut first = Serve::start(dir.path(), "first", "all", &common);
 
-    // The admin and the trustees reach the first process through a dev.json-shaped
-    // connection file (plain text: there is no CA).
+    // The admin and the trustees reach the first process through its connection file.
     let election = format!("replicas-{}", std::process::id());
-    let connection = dir.path().join("connection.json");
-    let info = serde_json::json!({
-        "admin": first.ports.url("admin"),
-        "tally": first.ports.url("tally"),
-        "board": first.ports.url("board"),
-        "admin_token_file": dir.path().join("admin-token"),
-        "election": election,
-    });
-    std::fs::write(&connection, info.to_string()).unwrap();
+    let connection = first.connection_file(dir.path(), &election);
     let conn = connection.to_str().unwrap();
     let manifest = manifest(dir.path(), &election);
     let created = urna(&["admin", "--dev", conn, "create", manifest.to_str().unwrap()]);
     assert!(created.contains(&election), "{created}");
 
-    cluster::ceremony(dir.path(), conn);
+    support::ceremony(dir.path(), conn);
 
     let roll = dir.path().join("roll.csv");
     std::fs::write(
@@ -167,7 +158,7 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
     let first_receipt = via_first.cast(&on_first, &first_ballot).await.unwrap();
 
     // A second casting process on the same database, its own listeners.
-    let second = Serve::start(dir.path(), "second", "casting", &common);
+    let mut second = Serve::start(dir.path(), "second", "casting", &common);
     let via_second =
         Voter::connect(&endpoints(&first, &second), &Tls::Plaintext, &election).unwrap();
     let on_second = via_second.fetch_election(&pinned).await.unwrap();
@@ -216,6 +207,7 @@ async fn two_serve_processes_on_one_database_cast_and_the_board_survives_a_kill(
     );
     assert!(log.contains("leading=false"), "{log}");
     assert!(log.contains("took over sequencing the board"), "{log}");
+    assert!(second.running(), "the second process is still up");
     drop(second);
 }
 

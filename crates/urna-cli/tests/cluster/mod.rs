@@ -5,17 +5,13 @@
 //! a load driver that retries like a client should, and the reconciliation of the
 //! receipts the clients hold against the board and the database.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use urna_board::{Entry, EntryKind};
 use urna_proto::v1 as proto;
 use urna_proto::v1::board_client::BoardClient;
@@ -24,131 +20,7 @@ use urna_store::{BallotStore as _, PgStore};
 
 pub mod services;
 
-/// The listeners of one `urna serve` process, each on a port that was free.
-pub struct Ports(BTreeMap<&'static str, u16>);
-
-impl Ports {
-    const SERVICES: [&'static str; 7] = [
-        "auth", "issuance", "casting", "board", "admin", "tally", "http",
-    ];
-
-    fn free() -> Self {
-        // Hold every listener until all ports are chosen, so none repeats.
-        let held: Vec<(&'static str, TcpListener)> = Self::SERVICES
-            .iter()
-            .map(|s| (*s, TcpListener::bind("127.0.0.1:0").unwrap()))
-            .collect();
-        Self(
-            held.iter()
-                .map(|(s, l)| (*s, l.local_addr().unwrap().port()))
-                .collect(),
-        )
-    }
-
-    pub fn url(&self, service: &str) -> String {
-        format!("http://127.0.0.1:{}", self.0[service])
-    }
-
-    fn yaml(&self) -> String {
-        let mut yaml = String::from("listen:\n");
-        for (service, port) in &self.0 {
-            yaml.push_str(&format!("  {service}: 127.0.0.1:{port}\n"));
-        }
-        yaml
-    }
-}
-
-/// One `urna serve` process, killed when dropped.
-pub struct Serve {
-    child: Option<Child>,
-    pub ports: Ports,
-    log: PathBuf,
-}
-
-impl Serve {
-    /// Starts `urna serve <role>` with `common` plus its own listeners, and waits
-    /// until the last listener it binds (HTTP) accepts.
-    pub fn start(dir: &Path, name: &str, role: &str, common: &str) -> Self {
-        let ports = Ports::free();
-        let config = dir.join(format!("{name}.yaml"));
-        std::fs::write(&config, format!("{common}{}", ports.yaml())).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_urna"))
-            .args(["serve", role, "--insecure-plaintext", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut serve = Self {
-            child: Some(child),
-            ports,
-            log,
-        };
-        let last = SocketAddr::from(([127, 0, 0, 1], serve.ports.0["http"]));
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&last, Duration::from_millis(200)).is_err() {
-            if let Some(status) = serve.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("urna serve {name} exited with {status}: {}", serve.log());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "urna serve {name} did not start: {}",
-                serve.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        serve
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no drain, the database sees its connections drop.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-
-    /// Whether the process still runs.
-    pub fn running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| c.try_wait().unwrap().is_none())
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// `urna <args>`, which must succeed; its stdout.
-pub fn urna(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_urna"))
-        .args(args)
-        .output()
-        .unwrap();
-    succeeded(args, &out)
-}
-
-pub fn succeeded(args: &[&str], out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "urna {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use crate::support::{Serve, urna};
 
 /// DESIGN.md's reference ballot: one contest, five options, select exactly one;
 /// one ballot per credential (`once`), so a second, different ballot is refused.
@@ -246,15 +118,7 @@ impl Cluster {
         let common = common_config(dir.path(), &backing);
         let first = Serve::start(dir.path(), "serve-0", "all", &common);
         let election = format!("{name}-{}", std::process::id());
-        let connection = dir.path().join("connection.json");
-        let info = serde_json::json!({
-            "admin": first.ports.url("admin"),
-            "tally": first.ports.url("tally"),
-            "board": first.ports.url("board"),
-            "admin_token_file": dir.path().join("admin-token"),
-            "election": election,
-        });
-        std::fs::write(&connection, info.to_string()).unwrap();
+        let connection = first.connection_file(dir.path(), &election);
         let conn = connection.to_str().unwrap().to_owned();
         let manifest = dir.path().join("manifest.yaml");
         std::fs::write(&manifest, reference_manifest(&election)).unwrap();
@@ -265,7 +129,7 @@ impl Cluster {
             "create",
             manifest.to_str().unwrap(),
         ]);
-        ceremony(dir.path(), &conn);
+        crate::support::ceremony(dir.path(), &conn);
 
         let roll = dir.path().join("roll.csv");
         let mut csv = String::from("voter_id,ballot_style\n");
@@ -410,58 +274,6 @@ impl Cluster {
     }
 }
 
-/// Runs the key ceremony: three `urna trustee` processes (init, register, then
-/// ceremony concurrently), their share files in `dir`.
-pub fn ceremony(dir: &Path, conn: &str) {
-    let passphrase = dir.join("passphrase");
-    std::fs::write(&passphrase, "a trustee's passphrase\n").unwrap();
-    let trustee = |command: &str, n: u32, extra: &[&str]| -> Vec<String> {
-        let share = dir.join(format!("trustee-{n}.json"));
-        let mut args: Vec<String> = vec!["trustee".into(), command.into(), "--file".into()];
-        args.push(share.to_str().unwrap().to_owned());
-        for a in [
-            "--passphrase-file",
-            passphrase.to_str().unwrap(),
-            "--dev",
-            conn,
-        ] {
-            args.push(a.to_owned());
-        }
-        args.extend(extra.iter().map(|a| (*a).to_owned()));
-        args
-    };
-    let run = |args: Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        urna(&args)
-    };
-    for n in 1..=3u32 {
-        let name = format!("trustee {n}");
-        run(trustee(
-            "init",
-            n,
-            &["--name", &name, "--kdf-memory-kib", "64"],
-        ));
-        run(trustee("register", n, &["--index", &n.to_string()]));
-    }
-    let ceremonies: Vec<_> = (1..=3u32)
-        .map(|n| {
-            let args = trustee("ceremony", n, &["--timeout", "60"]);
-            let child = Command::new(env!("CARGO_BIN_EXE_urna"))
-                .args(&args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            (args, child)
-        })
-        .collect();
-    for (args, child) in ceremonies {
-        let out = child.wait_with_output().unwrap();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        assert!(succeeded(&args, &out).contains("done"));
-    }
-}
-
 /// One submission: a voter's ballot (or its other ballot).
 #[derive(Clone)]
 pub struct Submission {
@@ -493,7 +305,7 @@ pub struct Driver {
     pub clients: Vec<Voter>,
     pub alive: Arc<Vec<AtomicBool>>,
     pub info: Election,
-    pub done: Arc<AtomicUsize>,
+    pub done: Arc<watch::Sender<usize>>,
     pub retries: Arc<AtomicUsize>,
 }
 
@@ -510,7 +322,7 @@ impl Driver {
                     .collect(),
             ),
             info: cluster.info.clone(),
-            done: Arc::new(AtomicUsize::new(0)),
+            done: Arc::new(watch::Sender::new(0)),
             retries: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -546,11 +358,11 @@ impl Driver {
                     }
                     match clients[server].cast(&info, &submission.ballot).await {
                         Ok(receipt) => {
-                            done.fetch_add(1, Ordering::Relaxed);
+                            done.send_modify(|n| *n += 1);
                             return (n, submission, Outcome::Accepted(receipt));
                         }
                         Err(Error::AlreadyCast(_)) => {
-                            done.fetch_add(1, Ordering::Relaxed);
+                            done.send_modify(|n| *n += 1);
                             return (n, submission, Outcome::CredentialUsed);
                         }
                         Err(error) if retryable(&error) && started.elapsed() < GIVE_UP => {
@@ -572,15 +384,13 @@ impl Driver {
 
     /// Waits until `count` submissions are done (or panics after `limit`).
     pub async fn until_done(&self, count: usize, limit: Duration) {
-        let started = Instant::now();
-        while self.done.load(Ordering::Relaxed) < count {
-            assert!(
-                started.elapsed() < limit,
-                "only {} submissions done after {limit:?}",
-                self.done.load(Ordering::Relaxed)
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let mut done = self.done.subscribe();
+        let reached = tokio::time::timeout(limit, done.wait_for(|n| *n >= count)).await;
+        assert!(
+            reached.is_ok(),
+            "only {} submissions done after {limit:?}",
+            *self.done.borrow()
+        );
     }
 }
 
