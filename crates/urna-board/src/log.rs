@@ -69,12 +69,28 @@ impl<S: Store> Log<S> {
     /// root (a store that disagrees with what was signed is refused, never extended).
     pub fn open(store: S, origin: &str) -> Result<Self> {
         check_origin(origin)?;
+        let mut log = Self {
+            store,
+            origin: origin.to_owned(),
+            size: 0,
+            edge: Vec::new(),
+            cache: TileCache::default(),
+        };
+        log.reload()?;
+        Ok(log)
+    }
+
+    /// Loads the right edge again from the store, as [`Log::open`] does, so that a
+    /// reader follows what another process integrated. On any error (the store
+    /// unreachable, or disagreeing with what was signed) the log keeps the tree it had
+    /// and can be reloaded again later.
+    pub fn reload(&mut self) -> Result<()> {
         // Read in the order the sequencer writes in reverse (checkpoint, head, tiles),
         // so a reader racing a writer sees a checkpoint no newer than the head and
         // tiles no older than it. Tiles only ever grow, so a longer edge tile than
         // the head needs is cut to the head's width.
-        let latest = store.latest_checkpoint()?;
-        let (size, stored_root) = store.head()?;
+        let latest = self.store.latest_checkpoint()?;
+        let (size, stored_root) = self.store.head()?;
         let mut edge = Vec::new();
         for level in 0..64 {
             let count = nodes_at(size, level);
@@ -83,7 +99,8 @@ impl<S: Store> Log<S> {
             }
             let tile = (count - 1) / TILE_WIDTH;
             let want = ((count - 1) % TILE_WIDTH + 1) as usize * HASH_LEN;
-            let bytes = store
+            let bytes = self
+                .store
                 .read_tile(level as u8, tile)?
                 .ok_or(StoreError::Corrupt("missing edge tile"))?;
             let bytes = bytes
@@ -91,22 +108,26 @@ impl<S: Store> Log<S> {
                 .ok_or(StoreError::Corrupt("edge tile narrower than the tree"))?;
             edge.push(decode_tile(bytes));
         }
-        let log = Self {
-            store,
-            origin: origin.to_owned(),
-            size,
-            edge,
-            cache: TileCache::default(),
+        let before = (
+            std::mem::replace(&mut self.size, size),
+            std::mem::replace(&mut self.edge, edge),
+        );
+        let checked = if self.root() != stored_root {
+            Err(StoreError::Corrupt("stored hashes do not give the stored root").into())
+        } else {
+            match latest {
+                Some(cp) if cp.size > size => Err(StoreError::Fork(cp.size).into()),
+                Some(cp) => match self.root_at(cp.size) {
+                    Ok(root) if root != cp.root => Err(StoreError::Fork(cp.size).into()),
+                    other => other.map(drop),
+                },
+                None => Ok(()),
+            }
         };
-        if log.root() != stored_root {
-            return Err(StoreError::Corrupt("stored hashes do not give the stored root").into());
+        if checked.is_err() {
+            (self.size, self.edge) = before;
         }
-        if let Some(cp) = latest
-            && (cp.size > size || log.root_at(cp.size)? != cp.root)
-        {
-            return Err(StoreError::Fork(cp.size).into());
-        }
-        Ok(log)
+        checked
     }
 
     /// The log's origin (checkpoint origin line and signing key name).

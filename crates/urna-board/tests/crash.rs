@@ -397,3 +397,105 @@ fn encoded_submissions_must_be_valid_entries() {
         .unwrap();
     assert_eq!(ack.index, 0);
 }
+
+/// A reader's store that can be cut off: while `down` is set, every read fails as a
+/// database that has gone away does; `tiles_down` fails only tile reads, so a reload
+/// gets past the head and fails half-way.
+struct Unreachable {
+    inner: SqliteStore,
+    down: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
+
+const UP: u8 = 0;
+const DOWN: u8 = 1;
+const TILES_DOWN: u8 = 2;
+
+impl Unreachable {
+    fn check(&self, what: u8) -> urna_board::Result<()> {
+        match self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            UP => Ok(()),
+            state if state == what || state == DOWN => {
+                Err(StoreError::Backend("connection refused".into()).into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Store for Unreachable {
+    fn head(&self) -> urna_board::Result<(u64, TreeHash)> {
+        self.check(DOWN)?;
+        self.inner.head()
+    }
+    fn read_tile(&self, level: u8, index: u64) -> urna_board::Result<Option<Vec<u8>>> {
+        self.check(TILES_DOWN)?;
+        self.inner.read_tile(level, index)
+    }
+    fn read_entries(&self, start: u64, end: u64) -> urna_board::Result<Vec<Vec<u8>>> {
+        self.check(DOWN)?;
+        self.inner.read_entries(start, end)
+    }
+    fn write_batch(&mut self, batch: &Batch<'_>) -> urna_board::Result<()> {
+        self.check(DOWN)?;
+        self.inner.write_batch(batch)
+    }
+    fn latest_checkpoint(&self) -> urna_board::Result<Option<StoredCheckpoint>> {
+        self.check(DOWN)?;
+        self.inner.latest_checkpoint()
+    }
+    fn checkpoint(&self, size: u64) -> urna_board::Result<Option<StoredCheckpoint>> {
+        self.check(DOWN)?;
+        self.inner.checkpoint(size)
+    }
+    fn write_checkpoint(&mut self, cp: &StoredCheckpoint) -> urna_board::Result<()> {
+        self.check(DOWN)?;
+        self.inner.write_checkpoint(cp)
+    }
+}
+
+/// A reader following another process's sequencer reloads the tree as it grows; a
+/// reload that fails (the database gone, entirely or half-way through) leaves the
+/// reader with the tree it had, still serving correct proofs, and the next reload
+/// catches up. (A reader that lost its tree on a failed reload would serve nothing
+/// more for the rest of its life.)
+#[test]
+fn a_failed_reload_keeps_the_reader_and_a_later_one_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    let seq = Sequencer::start(SqliteStore::open(&path).unwrap(), signer(), config()).unwrap();
+    append_all(&seq, 0..300);
+
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(UP));
+    let store = Unreachable {
+        inner: SqliteStore::open(&path).unwrap(),
+        down: std::sync::Arc::clone(&down),
+    };
+    let mut reader = Log::open(store, ORIGIN).unwrap();
+    let (size, root) = (reader.size(), reader.root());
+    assert_eq!(size, 300);
+
+    let last = append_all(&seq, 300..700).pop().unwrap().1;
+    for state in [DOWN, TILES_DOWN] {
+        down.store(state, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            reader.reload().unwrap_err(),
+            Error::Store(StoreError::Backend("connection refused".into()))
+        );
+        assert_eq!(
+            (reader.size(), reader.root()),
+            (size, root),
+            "state {state}"
+        );
+    }
+
+    down.store(UP, std::sync::atomic::Ordering::SeqCst);
+    let proof = reader.inclusion_proof(299, size).unwrap();
+    verify_inclusion(&ballot(299).leaf_hash(), 299, size, &proof, &root).unwrap();
+    reader.reload().unwrap();
+    let newer = last.checkpoint.checkpoint();
+    assert_eq!(reader.size(), newer.size());
+    assert_eq!(reader.root(), *newer.root());
+    let cons = reader.consistency_proof(size, newer.size()).unwrap();
+    verify_consistency(size, newer.size(), &cons, &root, newer.root()).unwrap();
+    seq.shutdown();
+}

@@ -96,7 +96,7 @@ pub struct Board {
     verifier: NoteVerifier,
     sequencer: Mutex<Option<Sequencer>>,
     stopped: AtomicBool,
-    reader: Arc<Mutex<Option<Log<BoxedStore>>>>,
+    reader: Arc<Mutex<Log<BoxedStore>>>,
     latest: watch::Sender<SignedCheckpoint>,
     posted: watch::Sender<u64>,
     /// Bumped by the poster each time it records outbox entries' indexes.
@@ -141,7 +141,7 @@ impl Board {
             verifier: parts.verifier,
             sequencer: Mutex::new(parts.sequencer),
             stopped: AtomicBool::new(false),
-            reader: Arc::new(Mutex::new(Some(parts.reader))),
+            reader: Arc::new(Mutex::new(parts.reader)),
             latest: watch::Sender::new(latest),
             posted: watch::Sender::new(0),
             recorded: watch::Sender::new(0),
@@ -166,9 +166,30 @@ impl Board {
         &self.fingerprint
     }
 
-    /// The latest signed checkpoint.
+    /// The latest signed checkpoint this process knows of (on a replica that follows,
+    /// as of its last look at the store).
     pub fn latest(&self) -> SignedCheckpoint {
         self.latest.borrow().clone()
+    }
+
+    /// The latest signed checkpoint, looking at the store first on a replica that
+    /// follows, so that a client sent here after another replica gave it a receipt
+    /// never sees an older tree than that receipt's (the checkpoint is stored before
+    /// any receipt names it). If the store cannot be read, the last one known.
+    pub async fn current(&self) -> SignedCheckpoint {
+        if let Err(error) = self.refresh().await {
+            tracing::warn!(election = self.election, %error, "reading the board's checkpoint failed");
+        }
+        self.latest()
+    }
+
+    /// The latest checkpoint when it covers `size`, else [`Board::current`].
+    async fn covering(&self, size: u64) -> SignedCheckpoint {
+        let latest = self.latest();
+        if size <= latest.checkpoint().size() {
+            return latest;
+        }
+        self.current().await
     }
 
     /// The key that verifies this board's checkpoints (its name is the origin).
@@ -493,8 +514,7 @@ impl Board {
         }
         let reader = Arc::clone(&self.reader);
         let stored = tokio::task::spawn_blocking(move || {
-            let guard = reader.lock().unwrap_or_else(PoisonError::into_inner);
-            let log = guard.as_ref().ok_or(urna_board::Error::SequencerStopped)?;
+            let log = reader.lock().unwrap_or_else(PoisonError::into_inner);
             log.latest_checkpoint()
         })
         .await??;
@@ -531,7 +551,7 @@ impl Board {
     /// # Errors
     /// [`Error::OutOfRange`] unless `index < size ≤` the latest checkpoint's size.
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<TreeHash>, Error> {
-        if index >= size || size > self.latest().checkpoint().size() {
+        if index >= size || size > self.covering(size).await.checkpoint().size() {
             return Err(Error::OutOfRange);
         }
         self.read(move |log| log.inclusion_proof(index, size)).await
@@ -542,7 +562,7 @@ impl Board {
     /// # Errors
     /// [`Error::OutOfRange`] unless `1 ≤ old ≤ new ≤` the latest checkpoint's size.
     pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<TreeHash>, Error> {
-        if old == 0 || old > new || new > self.latest().checkpoint().size() {
+        if old == 0 || old > new || new > self.covering(new).await.checkpoint().size() {
             return Err(Error::OutOfRange);
         }
         self.read(move |log| log.consistency_proof(old, new)).await
@@ -594,18 +614,15 @@ impl Board {
     {
         let reader = Arc::clone(&self.reader);
         let size = self.latest().checkpoint().size();
-        let origin = self.verifier.name().to_owned();
         tokio::task::spawn_blocking(move || {
-            let mut guard = reader.lock().unwrap_or_else(PoisonError::into_inner);
-            if guard.as_ref().is_some_and(|log| log.size() < size)
-                && let Some(log) = guard.take()
-            {
-                // Reopening reloads the right edge from the store; the sequencer
-                // writes before it signs, so the store has at least `size` entries.
-                *guard = Some(Log::open(log.into_store(), &origin)?);
+            let mut log = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            if log.size() < size {
+                // The sequencer writes before it signs, so the store has at least
+                // `size` entries. A failed reload (the store unreachable) leaves the
+                // reader as it was, to be reloaded by the next read.
+                log.reload()?;
             }
-            let log = guard.as_ref().ok_or(urna_board::Error::SequencerStopped)?;
-            f(log)
+            f(&log)
         })
         .await?
         .map_err(Error::from)

@@ -83,7 +83,7 @@ impl<S: Store> board_server::Board for BoardService<S> {
     ) -> Result<Response<v1::GetCheckpointResponse>, Status> {
         let board = self.boards.get(&request.get_ref().election_id).await?;
         Ok(Response::new(v1::GetCheckpointResponse {
-            checkpoint: Some(checkpoint_message(&board.latest())),
+            checkpoint: Some(checkpoint_message(&board.current().await)),
         }))
     }
 

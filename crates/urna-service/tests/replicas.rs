@@ -63,8 +63,8 @@ async fn cast(store: &PgStore, election: &TestElection<PgStore>) -> Cast {
 }
 
 /// Waits for the ballot's receipt from `board` and checks it: the entry at the index
-/// is the ballot, included in the receipt's checkpoint.
-async fn receipt(board: &Board, ballot: &mut Cast) {
+/// is the ballot, included in the receipt's checkpoint. Returns that checkpoint's size.
+async fn receipt(board: &Board, ballot: &mut Cast) -> u64 {
     board.wake();
     let (index, checkpoint) = board.posted(ballot.code).await.unwrap();
     let verifier = board.verifier();
@@ -96,6 +96,27 @@ async fn receipt(board: &Board, ballot: &mut Cast) {
     )
     .unwrap();
     ballot.index = Some(index);
+    size
+}
+
+/// A replica asked right after another gave a receipt never answers with an older
+/// tree: its checkpoint covers the receipt's, and it serves proofs up to that size
+/// (it reads the stored checkpoint rather than wait for its next look at the store).
+async fn no_older_than(board: &Board, ballot: &Cast, size: u64) {
+    let current = board.current().await;
+    assert!(
+        current.checkpoint().size() >= size,
+        "a replica answered with a tree of {} entries after a receipt at {size}",
+        current.checkpoint().size()
+    );
+    board
+        .inclusion_proof(ballot.index.unwrap(), size)
+        .await
+        .unwrap();
+    board
+        .consistency_proof(1, current.checkpoint().size())
+        .await
+        .unwrap();
 }
 
 /// Waits until `board` sequences (`true`) or follows (`false`).
@@ -164,13 +185,14 @@ async fn scenario() {
 
     let mut ballots = Vec::new();
     for i in 0..6 {
-        let (store, board) = if i % 2 == 0 {
-            (&a, &board_a)
+        let (store, board, other) = if i % 2 == 0 {
+            (&a, &board_a, &board_b)
         } else {
-            (&b, &board_b)
+            (&b, &board_b, &board_a)
         };
         let mut ballot = cast(store, &election).await;
-        receipt(board, &mut ballot).await;
+        let size = receipt(board, &mut ballot).await;
+        no_older_than(other, &ballot, size).await;
         ballots.push(ballot);
     }
 

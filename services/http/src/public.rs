@@ -120,7 +120,7 @@ pub(crate) async fn checkpoint<S: Store, C: Clock, L: LoginLimiter>(
     let board = api.boards.get(&id).await?;
     Ok((
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-        board.latest().note().to_owned(),
+        board.current().await.note().to_owned(),
     ))
 }
 
