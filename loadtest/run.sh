@@ -109,6 +109,7 @@ serve() { # name role base
       i=$((i + 1))
     done
     echo "  http: 127.0.0.1:$((base + 80))"
+    echo "  ops: 127.0.0.1:$((base + 90))"
   } >"$dir/$1.yaml"
   RUST_LOG=${RUST_LOG:-warn} "$bin/urna" serve "$2" --insecure-plaintext --config "$dir/$1.yaml" \
     >"$dir/$1.log" 2>&1 &

@@ -89,6 +89,8 @@ struct DevInfo {
     admin: String,
     tally: String,
     http: String,
+    /// The operations listener (plain text: /livez, /readyz, /metrics, gRPC health).
+    ops: String,
     ca: Option<PathBuf>,
     admin_token_file: PathBuf,
     election: String,
@@ -169,6 +171,11 @@ pub async fn run(args: Args) -> Result<()> {
         admin: url(running.bound.admin),
         tally: url(running.bound.tally),
         http: url(running.bound.http),
+        ops: running
+            .bound
+            .ops
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_default(),
         ca: certificates.as_ref().map(|c| c.ca.clone()),
         admin_token_file: token_file,
         election: election.clone(),

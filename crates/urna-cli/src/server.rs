@@ -9,9 +9,16 @@
 //! directory. On PostgreSQL any number of processes of any role share the database:
 //! the store's writer lease elects each board's one sequencer among the `casting`
 //! replicas and another takes over when it goes away.
+//!
+//! Every process also runs the operations listener (`ops`: health, readiness and
+//! Prometheus metrics, plain text; see [`ops`]), and every gRPC call is timed by
+//! [`rpc`]'s layer.
 
 pub mod config;
 pub mod http;
+pub mod metrics;
+pub mod ops;
+pub mod rpc;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -22,6 +29,7 @@ use anyhow::{Context as _, Result, bail};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -35,6 +43,9 @@ use urna_store::{PgStore, SqliteStore, Store};
 use urna_tally::{Deadlines, RoundDeadlines, Tally};
 
 pub use config::{Backend, Config, RedisSettings};
+use metrics::Metrics;
+use ops::Ops;
+use rpc::RpcMetricsLayer;
 use tls::TlsIdentity;
 
 /// Which tiers a process runs.
@@ -75,6 +86,8 @@ pub struct Bound {
     pub tally: Option<SocketAddr>,
     /// The public HTTP API.
     pub http: Option<SocketAddr>,
+    /// The operations listener (health, readiness, metrics).
+    pub ops: Option<SocketAddr>,
 }
 
 /// Running servers; [`Running::stop`] drains them.
@@ -137,7 +150,9 @@ pub async fn serve(
             let store = PgStore::connect(config.store.postgres_url()?, config.store.pool)
                 .await
                 .context("connecting to the PostgreSQL store")?;
-            let running = start_with(store, session_key, config, role, tls, admin_token).await?;
+            let running =
+                start_with(store.clone(), session_key, config, role, tls, admin_token).await?;
+            metrics::observe_pool(store);
             running.run_until(shutdown_signal()).await
         }
     }
@@ -200,6 +215,8 @@ pub async fn start_with<S: Store>(
         ?role,
         "starting"
     );
+    // Before any tier is built: their instruments are made with them.
+    let metrics = Metrics::install();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth_config = AuthConfig {
         limits: config.login_limits.into(),
@@ -212,12 +229,12 @@ pub async fn start_with<S: Store>(
             let limiter = RedisLimiter::new(&redis.auth(), auth_config.limits, key)
                 .context("redis: invalid url")?;
             let auth = Auth::with_limiter(store.clone(), auth_config, clock, limiter);
-            start_tiers(store, auth, config, role, tls, admin_token).await
+            start_tiers(store, auth, config, role, tls, admin_token, metrics).await
         }
         (Some(_), None) => bail!("redis needs session_key_file"),
         (None, _) => {
             let auth = Auth::new(store.clone(), auth_config, clock);
-            start_tiers(store, auth, config, role, tls, admin_token).await
+            start_tiers(store, auth, config, role, tls, admin_token, metrics).await
         }
     }
 }
@@ -230,6 +247,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
     role: Role,
     tls: Option<TlsIdentity>,
     admin_token: AdminToken,
+    metrics: Metrics,
 ) -> Result<Running<S>> {
     let (stop, stopped) = watch::channel(false);
     let mut servers = Servers {
@@ -237,6 +255,8 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
         stopped,
         tasks: JoinSet::new(),
         bound: Bound::default(),
+        ops: Ops::new(metrics).await,
+        rpc: RpcMetricsLayer::new(),
     };
     let boards = role.runs(Role::Casting).then(|| {
         Boards::new(
@@ -267,7 +287,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "auth",
                 config.listen.auth,
-                Routes::new(urna_auth::grpc::service(auth.clone())),
+                urna_auth::grpc::service(auth.clone()),
             )
             .await?;
         servers.bound.auth = Some(addr);
@@ -277,7 +297,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "issuance",
                 config.listen.issuance,
-                Routes::new(urna_issuance::grpc::service(issuance.clone())),
+                urna_issuance::grpc::service(issuance.clone()),
             )
             .await?;
         servers.bound.issuance = Some(addr);
@@ -287,7 +307,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "casting",
                 config.listen.casting,
-                Routes::new(urna_casting::service(casting.clone())),
+                urna_casting::service(casting.clone()),
             )
             .await?;
         servers.bound.casting = Some(addr);
@@ -295,7 +315,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "board",
                 config.listen.board,
-                Routes::new(urna_service::board_grpc::service(boards.clone())),
+                urna_service::board_grpc::service(boards.clone()),
             )
             .await?;
         servers.bound.board = Some(addr);
@@ -304,7 +324,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "admin",
                 config.listen.admin,
-                Routes::new(urna_admin::service(admin, admin_token.clone())),
+                urna_admin::service(admin, admin_token.clone()),
             )
             .await?;
         servers.bound.admin = Some(addr);
@@ -313,7 +333,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
             .grpc(
                 "tally",
                 config.listen.tally,
-                Routes::new(urna_tally::service(tally.clone(), admin_token)),
+                urna_tally::service(tally.clone(), admin_token),
             )
             .await?;
         servers.bound.tally = Some(addr);
@@ -331,6 +351,8 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
     if servers.tasks.is_empty() {
         bail!("no server to run");
     }
+    let addr = servers.ops(config.listen.ops, store.clone()).await?;
+    servers.bound.ops = Some(addr);
     Ok(Running {
         bound: servers.bound,
         store,
@@ -354,25 +376,40 @@ struct Servers {
     stopped: watch::Receiver<bool>,
     tasks: JoinSet<Result<()>>,
     bound: Bound,
+    ops: Ops,
+    rpc: RpcMetricsLayer,
 }
 
 impl Servers {
-    /// Binds `addr` and serves one gRPC service (`name`, for the logs) on it.
-    async fn grpc(
+    /// Binds `addr` and serves one gRPC service (`name`, for the logs) on it, with
+    /// the health service beside it.
+    async fn grpc<G>(
         &mut self,
         name: &'static str,
         addr: SocketAddr,
-        routes: Routes,
-    ) -> Result<SocketAddr> {
+        service: G,
+    ) -> Result<SocketAddr>
+    where
+        G: tower::Service<::http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        G::Response: axum::response::IntoResponse,
+        G::Future: Send + 'static,
+    {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
         let local = listener.local_addr()?;
+        self.ops.register(G::NAME).await;
+        let routes = Routes::new(service).add_service(self.ops.health());
         let mut builder = Server::builder();
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.grpc())?;
         }
-        let router = builder.add_routes(routes);
+        let router = builder.layer(self.rpc.clone()).add_routes(routes);
         let stopped = self.stopped.clone();
         self.tasks.spawn(async move {
             router
@@ -394,6 +431,27 @@ impl Servers {
                 .await;
             Ok(())
         });
+    }
+
+    /// Binds `addr` and serves the operations listener on it (plain text), with the
+    /// readiness probe of `store`; the last listener bound, so readiness can only
+    /// follow every other.
+    async fn ops<S: Store>(&mut self, addr: SocketAddr, store: S) -> Result<SocketAddr> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr()?;
+        let router = self.ops.router();
+        let stopped = self.stopped.clone();
+        self.tasks
+            .spawn(http::serve(listener, router, None, wait_stop(stopped)));
+        let probe = self.ops.clone().probe(store, self.stopped.clone());
+        self.tasks.spawn(async move {
+            probe.await;
+            Ok(())
+        });
+        tracing::info!(service = "ops", %local, "listening");
+        Ok(local)
     }
 
     /// Binds `addr` and serves the HTTP API on it.

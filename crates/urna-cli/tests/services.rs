@@ -15,7 +15,9 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use urna_proto::v1;
 use urna_proto::v1::casting_client::CastingClient;
 use urna_proto::v1::tally_client::TallyClient;
-use urna_sdk::{Choice, Choices, Endpoints, Error, Tls, TrustRoot, Voter};
+use urna_sdk::{
+    Choice, Choices, Election, Endpoints, Error, Style, Tls, TrustRoot, Voter, VoterCredential,
+};
 
 /// A running `urna dev`.
 struct Dev {
@@ -144,6 +146,20 @@ impl Dev {
             board: self.url("board").parse().unwrap(),
         };
         Voter::connect(&endpoints, &Tls::Ca(self.ca()), &self.election()).unwrap()
+    }
+
+    /// A voter of the dev election logged in as `id` with its voting code, with the
+    /// election, its ballot style and its credential.
+    async fn logged_in(&self, id: &str) -> (Voter, Election, Style, VoterCredential) {
+        let voter = self.voter();
+        let election = voter.fetch_election(&self.trust()).await.unwrap();
+        let session = voter.login(id, &self.codes()[id]).await.unwrap();
+        let style = voter
+            .ballot_style(&election, &session.style_id)
+            .await
+            .unwrap();
+        let credential = voter.credential(&election, &session).await.unwrap();
+        (voter, election, style, credential)
     }
 
     fn trust(&self) -> TrustRoot {
@@ -386,14 +402,7 @@ async fn once_means_one_ballot_per_credential_and_bad_input_changes_nothing() {
     let data = dir.path().join("data");
     let dev = Dev::start(&data, Some(&manifest));
     let codes = dev.codes();
-    let voter = dev.voter();
-    let election = voter.fetch_election(&dev.trust()).await.unwrap();
-    let session = voter.login("v001", &codes["v001"]).await.unwrap();
-    let style = voter
-        .ballot_style(&election, &session.style_id)
-        .await
-        .unwrap();
-    let credential = voter.credential(&election, &session).await.unwrap();
+    let (voter, election, style, credential) = dev.logged_in("v001").await;
 
     // 200 different ballots of one credential, cast at once: exactly one is accepted,
     // every other is refused as a used credential.
@@ -539,4 +548,140 @@ async fn once_means_one_ballot_per_credential_and_bad_input_changes_nothing() {
 
     let voters: Vec<&str> = codes.keys().map(String::as_str).collect();
     assert_no_voter_beside_ballots(&data, &voters, &[hex(&winner.tracking_code)]);
+}
+
+/// `GET path` over plain HTTP/1.1 (the ops listener has no TLS): status and body.
+async fn plain_get(url: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = url.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tcp.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of the sample `line` starts with (a metric name and its labels).
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_ops_listener_reports_health_readiness_and_metrics() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    let check = |service: &str| HealthCheckRequest {
+        service: service.to_owned(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), None);
+    let ops = dev.url("ops");
+    assert!(ops.starts_with("http://"), "{ops}");
+    assert_eq!(plain_get(&ops, "/livez").await, (200, "live\n".to_owned()));
+
+    // Readiness over gRPC on the ops listener (plain h2c, as Kubernetes probes it):
+    // watched until SERVING, bounded.
+    let channel = Endpoint::from_shared(ops.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let mut watch = health.watch(check("")).await.unwrap().into_inner();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(update) = watch.message().await.unwrap() {
+            if update.status == ServingStatus::Serving as i32 {
+                return;
+            }
+        }
+        panic!("the health stream ended");
+    })
+    .await
+    .expect("the process never became SERVING");
+    for service in [
+        "urna.v1.Auth",
+        "urna.v1.Issuance",
+        "urna.v1.Casting",
+        "urna.v1.Board",
+        "urna.v1.Admin",
+        "urna.v1.Tally",
+    ] {
+        let answer = health.check(check(service)).await.unwrap().into_inner();
+        assert_eq!(answer.status, ServingStatus::Serving as i32, "{service}");
+    }
+    let unknown = health.check(check("urna.v1.Nothing")).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert_eq!(
+        plain_get(&ops, "/readyz").await,
+        (200, "ready\n".to_owned())
+    );
+    assert_eq!(plain_get(&ops, "/nothing").await.0, 404);
+
+    // The same health service beside a tier, on its own TLS listener.
+    let mut beside = HealthClient::new(dev.channel("casting").await);
+    let answer = beside
+        .check(check("urna.v1.Casting"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.status, ServingStatus::Serving as i32);
+
+    // One ballot cast, then the same bytes again, then a cast for no election.
+    let (voter, election, style, credential) = dev.logged_in("v001").await;
+    let (ballot, _) = style.encrypt(&credential, &members_choices()).unwrap();
+    voter.cast(&election, &ballot).await.unwrap();
+    voter.cast(&election, &ballot).await.unwrap();
+    let mut casting = CastingClient::new(dev.channel("casting").await);
+    let refused = casting
+        .cast_ballot(v1::CastBallotRequest {
+            election_id: "no-such-election".to_owned(),
+            ballot: vec![1, 2, 3],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound);
+
+    let (status, metrics) = plain_get(&ops, "/metrics").await;
+    assert_eq!(status, 200);
+    let count = |series: &str| {
+        sample(&metrics, series).unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
+    };
+    assert_eq!(
+        count("urna_casting_ballots_total{outcome=\"accepted\"}"),
+        1.0
+    );
+    assert_eq!(count("urna_casting_ballots_total{outcome=\"repeat\"}"), 1.0);
+    assert_eq!(
+        count("urna_casting_ballots_total{outcome=\"unknown_election\"}"),
+        1.0
+    );
+    let calls = "urna_rpc_duration_seconds_count{rpc_grpc_status_code=\"0\",rpc_method=\"CastBallot\",rpc_service=\"urna.v1.Casting\"}";
+    assert_eq!(count(calls), 2.0);
+    let refusals = "urna_rpc_duration_seconds_count{rpc_grpc_status_code=\"5\",rpc_method=\"CastBallot\",rpc_service=\"urna.v1.Casting\"}";
+    assert_eq!(count(refusals), 1.0);
+    assert!(count("urna_casting_verify_batch_count") >= 1.0);
+    // The ballot reached the board through the poster.
+    assert!(count("urna_board_append_entries_sum") >= 1.0);
+    assert!(count("urna_board_append_duration_seconds_count") >= 1.0);
+    // The embedded store has no pool and dev no Redis: neither is reported.
+    assert!(!metrics.contains("urna_store_pool"), "{metrics}");
+    assert!(!metrics.contains("urna_redis"), "{metrics}");
+    // Nothing in the metrics names the voter or the ballot.
+    assert!(!metrics.contains("v001"));
+    assert!(!metrics.contains(&hex(&ballot.tracking_code())[..16]));
+    dev.stop();
 }

@@ -104,6 +104,37 @@ pub struct Board {
     wake: Arc<Notify>,
     ballots: Box<dyn BallotSource>,
     appendix: tokio::sync::Mutex<Appendix>,
+    appends: AppendMetrics,
+}
+
+/// How the poster's appends go (OpenTelemetry metrics API): entries per append and
+/// how long the sequencer took to make them durable under a signed checkpoint.
+struct AppendMetrics {
+    entries: opentelemetry::metrics::Histogram<u64>,
+    duration: opentelemetry::metrics::Histogram<f64>,
+}
+
+impl AppendMetrics {
+    fn new() -> Self {
+        let meter = opentelemetry::global::meter("urna");
+        Self {
+            entries: meter
+                .u64_histogram("urna.board.append.entries")
+                .with_description("Entries per append of the poster (one sequencer batch or less)")
+                .with_boundaries(vec![1.0, 4.0, 16.0, 64.0, 256.0, 1024.0])
+                .build(),
+            duration: meter
+                .f64_histogram("urna.board.append.duration")
+                .with_unit("s")
+                .with_description(
+                    "From submitting entries to the sequencer to their signed checkpoint",
+                )
+                .with_boundaries(vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+                ])
+                .build(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Board {
@@ -148,6 +179,7 @@ impl Board {
             wake: Arc::new(Notify::new()),
             ballots: parts.ballots,
             appendix: tokio::sync::Mutex::new(Appendix::default()),
+            appends: AppendMetrics::new(),
         }
     }
 
@@ -351,6 +383,7 @@ impl Board {
     /// Submits entries in order and waits for them. The results are in order; after the
     /// first refused submission the rest are not submitted (and are refused too).
     pub(crate) async fn append_all(&self, entries: &[Entry]) -> Vec<Result<Appended, Error>> {
+        let started = Instant::now();
         let mut pending: Vec<Pending> = Vec::with_capacity(entries.len());
         let mut refused = None;
         {
@@ -388,6 +421,15 @@ impl Board {
         }
         while results.len() < entries.len() {
             results.push(Err(Error::Unavailable));
+        }
+        let appended = results.iter().filter(|r| r.is_ok()).count();
+        if appended > 0 {
+            self.appends
+                .entries
+                .record(u64::try_from(appended).unwrap_or(u64::MAX), &[]);
+            self.appends
+                .duration
+                .record(started.elapsed().as_secs_f64(), &[]);
         }
         results
     }

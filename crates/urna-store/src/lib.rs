@@ -29,7 +29,7 @@ pub use election::{Applied, ElectionRecord, ElectionState, ElectionStore};
 pub use error::{BackendError, Conflict, Error, Missing, Result};
 pub use keys::{ElectionSecrets, JointKey, KeyStore};
 pub use outbox::{EntryOutbox, QueuedEntry};
-pub use postgres::PgStore;
+pub use postgres::{PgStore, PoolStatus};
 pub use roll::{Issuance, Issued, RollEntry, RollStore, Voter, blinded_hash};
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -45,6 +45,19 @@ pub struct PgStore {
     pool: Pool,
 }
 
+/// The connection pool's state at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most connections the pool opens.
+    pub max: usize,
+    /// Connections open now.
+    pub open: usize,
+    /// Open connections no operation holds.
+    pub idle: usize,
+    /// Operations waiting for a connection.
+    pub waiting: usize,
+}
+
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = self.pool.status();
@@ -92,6 +105,18 @@ impl PgStore {
         schema::migrate(&mut client).await?;
         drop(client);
         Ok(Self { pool })
+    }
+
+    /// The connection pool's state now (for metrics).
+    #[must_use]
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
     }
 
     /// The connection pool, for the other parts of this backend (the board log).

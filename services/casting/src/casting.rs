@@ -13,6 +13,7 @@ use urna_store::{CastOutcome, ElectionState, NewBallot, SpoiledBallot, Store};
 use crate::config::CastingConfig;
 use crate::error::CastingError;
 use crate::gate::{Claim, GateStats, Held, NullifierGate};
+use crate::metrics::CastingMetrics;
 use crate::opening::{Opening, encode_openings};
 use crate::receipt::Receipt;
 use crate::verifier::Verifier;
@@ -32,6 +33,7 @@ struct Inner<S, C> {
     clock: C,
     verifier: Verifier,
     gate: Option<Arc<NullifierGate>>,
+    metrics: CastingMetrics,
 }
 
 impl<S, C> Clone for Casting<S, C> {
@@ -90,13 +92,15 @@ impl<S: Store, C: Clock> Casting<S, C> {
         clock: C,
         gate: Option<Arc<NullifierGate>>,
     ) -> Self {
+        let metrics = CastingMetrics::new();
         Self {
             inner: Arc::new(Inner {
                 elections,
                 boards,
                 clock,
-                verifier: Verifier::start(),
+                verifier: Verifier::start(metrics.clone()),
                 gate,
+                metrics,
             }),
         }
     }
@@ -113,6 +117,19 @@ impl<S: Store, C: Clock> Casting<S, C> {
     /// # Errors
     /// See [`CastingError`]; nothing is stored unless the ballot is accepted.
     pub async fn cast(&self, election: &str, bytes: &[u8]) -> Result<Receipt, CastingError> {
+        let cast = self.cast_counted(election, bytes).await;
+        self.inner
+            .metrics
+            .cast(cast.as_ref().map(|(_, repeat)| *repeat));
+        cast.map(|(receipt, _)| receipt)
+    }
+
+    /// [`Casting::cast`], saying whether the ballot was an identical retry.
+    async fn cast_counted(
+        &self,
+        election: &str,
+        bytes: &[u8],
+    ) -> Result<(Receipt, bool), CastingError> {
         let decoded = self.admit(election, bytes).await?;
         let held = self.claim(election, &decoded).await?;
         let store = self.inner.elections.store();
@@ -155,7 +172,7 @@ impl<S: Store, C: Clock> Casting<S, C> {
         let mut receipt =
             receipt(&board, election, decoded.tracking_code, index, checkpoint).await?;
         receipt.supersedes_previous = record.supersedes.is_some();
-        Ok(receipt)
+        Ok((receipt, repeat))
     }
 
     /// Spoils a challenged ballot: checks it like a cast ballot, checks that the

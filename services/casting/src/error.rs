@@ -61,6 +61,32 @@ pub enum CastingError {
     Redis(#[source] redis::RedisError),
 }
 
+impl CastingError {
+    /// A short, stable name of the refusal (the `outcome` of the ballots metric).
+    #[must_use]
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            CastingError::TooLarge => "too_large",
+            CastingError::Malformed => "malformed",
+            CastingError::WrongElection => "wrong_election",
+            CastingError::InvalidCredential => "invalid_credential",
+            CastingError::InvalidProof => "invalid_proof",
+            CastingError::InvalidOpening => "invalid_opening",
+            CastingError::UnknownElection => "unknown_election",
+            CastingError::NotOpen => "not_open",
+            CastingError::Closed => "closed",
+            CastingError::CredentialUsed => "credential_used",
+            CastingError::AlreadyCast => "already_cast",
+            CastingError::Spoiled => "spoiled",
+            CastingError::UnknownBallot => "unknown_ballot",
+            CastingError::Unavailable => "unavailable",
+            CastingError::StorageUnavailable(_) => "storage_unavailable",
+            CastingError::Internal(_) => "internal",
+            CastingError::Redis(_) => "redis_configuration",
+        }
+    }
+}
+
 impl From<urna_service::Error> for CastingError {
     fn from(e: urna_service::Error) -> Self {
         use urna_service::Error as E;

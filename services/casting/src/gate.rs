@@ -126,6 +126,7 @@ impl NullifierGate {
     pub fn new(config: &RedisConfig) -> redis::RedisResult<Self> {
         Ok(Self {
             link: RedisLink::open(
+                "casting_gate",
                 &config.url,
                 Duration::from_millis(config.timeout_ms),
                 "the nullifier gate is skipped, casting goes on through the store alone",

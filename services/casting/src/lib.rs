@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod gate;
 pub mod grpc;
+mod metrics;
 pub mod opening;
 pub mod receipt;
 mod verifier;

@@ -15,6 +15,7 @@ use urna_crypto::{BatchVerifier, EncryptedBallot};
 use urna_service::ElectionContext;
 
 use crate::error::CastingError;
+use crate::metrics::CastingMetrics;
 
 /// The most ballots in one batch.
 pub const MAX_BATCH: usize = 64;
@@ -40,10 +41,11 @@ pub(crate) struct Verifier {
 
 impl Verifier {
     /// Starts the gathering task (needs a tokio runtime).
-    pub(crate) fn start() -> Self {
+    /// Batch sizes are recorded in `metrics`.
+    pub(crate) fn start(metrics: CastingMetrics) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tokio::spawn(gather(jobs, Arc::new(Semaphore::new(cores))));
+        tokio::spawn(gather(jobs, Arc::new(Semaphore::new(cores)), metrics));
         Self { queue }
     }
 
@@ -66,7 +68,7 @@ impl Verifier {
 }
 
 /// Gathers jobs into batches and hands each to a blocking thread.
-async fn gather(mut jobs: mpsc::Receiver<Job>, cores: Arc<Semaphore>) {
+async fn gather(mut jobs: mpsc::Receiver<Job>, cores: Arc<Semaphore>, metrics: CastingMetrics) {
     while let Some(first) = jobs.recv().await {
         let deadline = Instant::now() + WINDOW;
         let mut batch = vec![first];
@@ -79,6 +81,7 @@ async fn gather(mut jobs: mpsc::Receiver<Job>, cores: Arc<Semaphore>) {
         let Ok(permit) = Arc::clone(&cores).acquire_owned().await else {
             return;
         };
+        metrics.verify_batch(batch.len());
         tokio::task::spawn_blocking(move || {
             check(batch);
             drop(permit);

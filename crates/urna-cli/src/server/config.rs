@@ -28,6 +28,8 @@
 //!   admin: 127.0.0.1:7405
 //!   tally: 0.0.0.0:7406            # trustees connect here
 //!   http: 0.0.0.0:7480
+//!   ops: 0.0.0.0:7490              # plain text: /livez /readyz /metrics, gRPC health;
+//!                                  # for the orchestrator and monitoring only
 //! login_limits:                    # auth's sliding-window rate limits (defaults shown)
 //!   voter_failures: 5              # failed logins per voter id ...
 //!   voter_window_secs: 900         # ... in this many seconds, then it is locked
@@ -193,6 +195,8 @@ pub struct Listen {
     pub tally: SocketAddr,
     /// The public HTTP API.
     pub http: SocketAddr,
+    /// The operations listener (plain text: health, readiness, Prometheus metrics).
+    pub ops: SocketAddr,
 }
 
 impl Default for Listen {
@@ -202,8 +206,8 @@ impl Default for Listen {
 }
 
 impl Listen {
-    /// Every listener on 127.0.0.1, at `base + 1 ..= base + 6` and `base + 80` (all
-    /// ephemeral when `base` is 0).
+    /// Every listener on 127.0.0.1, at `base + 1 ..= base + 6`, `base + 80` and
+    /// `base + 90` (all ephemeral when `base` is 0).
     #[must_use]
     pub fn loopback(base: u16) -> Self {
         let at = |offset: u16| {
@@ -222,6 +226,7 @@ impl Listen {
             admin: at(5),
             tally: at(6),
             http: at(80),
+            ops: at(90),
         }
     }
 }

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Ports(BTreeMap<&'static str, u16>);
 
 impl Ports {
-    const SERVICES: [&'static str; 7] = [
-        "auth", "issuance", "casting", "board", "admin", "tally", "http",
+    const SERVICES: [&'static str; 8] = [
+        "auth", "issuance", "casting", "board", "admin", "tally", "http", "ops",
     ];
 
     fn free() -> Self {
@@ -51,7 +51,7 @@ pub struct Serve {
 
 impl Serve {
     /// Starts `urna serve <role>` with `common` plus its own listeners, and waits
-    /// until the last listener it binds (HTTP) accepts.
+    /// until the last listener it binds (ops) accepts.
     pub fn start(dir: &Path, name: &str, role: &str, common: &str) -> Self {
         let ports = Ports::free();
         let config = dir.join(format!("{name}.yaml"));
@@ -70,7 +70,7 @@ impl Serve {
             ports,
             log,
         };
-        let last = SocketAddr::from(([127, 0, 0, 1], serve.ports.0["http"]));
+        let last = SocketAddr::from(([127, 0, 0, 1], serve.ports.0["ops"]));
         let started = Instant::now();
         while TcpStream::connect_timeout(&last, Duration::from_millis(200)).is_err() {
             if let Some(status) = serve.child.as_mut().unwrap().try_wait().unwrap() {

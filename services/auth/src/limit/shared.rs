@@ -130,6 +130,7 @@ impl RedisLimiter {
     ) -> redis::RedisResult<Self> {
         Ok(Self {
             link: RedisLink::open(
+                "auth_limits",
                 &config.url,
                 Duration::from_millis(config.timeout_ms),
                 "login limits fall back to this process's memory",
