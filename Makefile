@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_VOTERS ?= 1000
 
-.PHONY: demo test lint fmt bench unit doc clean loadtest
+.PHONY: demo test lint fmt bench unit doc clean loadtest manifests
 
 ## Run a whole verifiable election on this machine.
 demo:
@@ -20,6 +20,13 @@ test: lint unit
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	scripts/check-manifests.sh
+
+## The deployment files (k8s/, deploy/): kustomize renders, Kubernetes and
+## compose-spec schemas, systemd-analyze, urna.yaml keys (scripts/check-manifests.sh;
+## its tools are installed once from PyPI into ~/.cache/urna-manifests).
+manifests:
+	scripts/check-manifests.sh
 
 ## The tests get PostgreSQL and Redis from scripts/test-services.sh (throwaway
 ## instances when none is reachable; CI=true fails the run without them), through
