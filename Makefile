@@ -10,7 +10,8 @@ demo:
 
 ## Casting under load (urna-loadtest, release build): a short open-loop scenario
 ## against `urna dev` (embedded), then PostgreSQL + Redis with 2 casting replicas when
-## reachable. RATE, RAMP_SECS, HOLD_SECS, PG_RATE tune it (loadtest/run.sh).
+## reachable; then auth and board reads on the embedded store. RATE, RAMP_SECS,
+## HOLD_SECS, PG_RATE, AUTH_RATE, READ_RATE tune it (loadtest/run.sh).
 loadtest:
 	CARGO="$(CARGO)" loadtest/run.sh
 

@@ -6,11 +6,15 @@
 #      default 127.0.0.1), `urna serve all` plus a second `urna serve casting` process
 #      on a throwaway database, the election set up with `urna admin` and three
 #      `urna trustee` processes, both casting endpoints driven round-robin.
+#   On the embedded store it then drives auth (login + blind-signed credential, on
+#   voters the cast run did not use) at AUTH_RATE and the board's public reads at
+#   READ_RATE, each for a 2 s ramp and a 5 s hold.
 # Each prints urna-loadtest's report; the JSON reports are kept in $LOADTEST_OUT.
 #
 # Knobs (environment): RATE (ballots/s in the hold, default 300), RAMP_SECS (5),
-# HOLD_SECS (20), PG_RATE (default RATE), LOADTEST_ARGS (extra urna-loadtest flags),
-# LOADTEST_OUT (default a new temporary directory), ONLY (embedded | postgres).
+# HOLD_SECS (20), PG_RATE (default RATE), AUTH_RATE (100), READ_RATE (500),
+# LOADTEST_ARGS (extra urna-loadtest flags), LOADTEST_OUT (default a new temporary
+# directory), ONLY (embedded | postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +23,8 @@ RATE=${RATE:-300}
 RAMP_SECS=${RAMP_SECS:-5}
 HOLD_SECS=${HOLD_SECS:-20}
 PG_RATE=${PG_RATE:-$RATE}
+AUTH_RATE=${AUTH_RATE:-100}
+READ_RATE=${READ_RATE:-500}
 ONLY=${ONLY:-}
 PG_URL=${URNA_TEST_POSTGRES:-host=127.0.0.1 port=5432 user=postgres}
 REDIS_URL=${URNA_TEST_REDIS:-redis://127.0.0.1:6379}
@@ -73,8 +79,9 @@ wait_port() { # port pid log
 }
 
 embedded() {
-  local voters dir
-  voters=$(voters_for "$RATE")
+  local voters cast_voters dir
+  cast_voters=$(voters_for "$RATE")
+  voters=$((cast_voters + AUTH_RATE * 6 + 10))
   dir="$work/dev"
   log "embedded: urna dev with $voters voters (cheap code hashes)"
   "$bin/urna" dev --data "$dir" --manifest loadtest/reference.yaml --voters "$voters" \
@@ -89,6 +96,12 @@ embedded() {
   grep -qs '"state": "open"' "$dir/dev.json" || { log "urna dev never opened"; return 1; }
   "$bin/urna-loadtest" --dev "$dir/dev.json" --rate "$RATE" --ramp-secs "$RAMP_SECS" \
     --hold-secs "$HOLD_SECS" --json "$out/embedded.json" "${EXTRA[@]}"
+  log "embedded: auth (login + credential) at $AUTH_RATE/s"
+  "$bin/urna-loadtest" --dev "$dir/dev.json" --scenario auth --skip-voters "$cast_voters" \
+    --rate "$AUTH_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-auth.json" "${EXTRA[@]}"
+  log "embedded: board reads at $READ_RATE/s"
+  "$bin/urna-loadtest" --dev "$dir/dev.json" --scenario read \
+    --rate "$READ_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-read.json" "${EXTRA[@]}"
   kill "${pids[-1]}"
   wait "${pids[-1]}" 2>/dev/null || true
   unset 'pids[-1]'

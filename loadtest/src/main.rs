@@ -1,15 +1,18 @@
-//! `urna-loadtest`: an open-loop load generator for urna's casting tier.
+//! `urna-loadtest`: an open-loop load generator for urna's tiers.
 //!
-//! It prepares one credential and one encrypted reference ballot per voter first (so
-//! the client's cryptography never limits the server), then casts them at a fixed
-//! arrival rate, a linear ramp followed by a hold, each request sent when due whatever
-//! is still outstanding, and reports the hold's throughput, errors by gRPC status and
+//! The `cast` scenario (the default) prepares one credential and one encrypted
+//! reference ballot per voter first (so the client's cryptography never limits the
+//! server), then casts them; `auth` logs voters in and gets their credentials
+//! blind-signed; `read` reads the board (scenario.rs). Requests go at a fixed arrival
+//! rate, a linear ramp followed by a hold, each sent when due whatever is still
+//! outstanding; the report gives the hold's throughput, errors by gRPC status and
 //! latency percentiles from an HDR histogram, measured from each request's due time
 //! (no coordinated omission). `make loadtest` runs a standard scenario.
 
 mod prepare;
 mod report;
 mod run;
+mod scenario;
 mod schedule;
 mod target;
 
@@ -21,17 +24,26 @@ use clap::Parser;
 use urna_sdk::Voter;
 
 use crate::report::Target as ReportTarget;
+use crate::scenario::{Inputs, Scenario};
 use crate::schedule::Schedule;
 use crate::target::TargetArgs;
 
-/// Casts pre-generated reference ballots at a fixed arrival rate and reports
-/// throughput, errors and latency.
+/// Drives urna at a fixed arrival rate (pre-generated reference ballots, logins with
+/// credentials, or board reads) and reports throughput, errors and latency.
 #[derive(Debug, Parser)]
 #[command(name = "urna-loadtest", version)]
 struct Args {
     #[command(flatten)]
     target: TargetArgs,
-    /// Arrival rate of the hold, ballots per second.
+    /// What each request does.
+    #[arg(long, value_enum, default_value_t = Scenario::Cast)]
+    scenario: Scenario,
+    /// Voters of the codes file to pass over first: `auth` and `cast` use each voter
+    /// once (a credential is issued once), so a later run on the same roll starts
+    /// after the voters an earlier one used.
+    #[arg(long, default_value_t = 0)]
+    skip_voters: usize,
+    /// Arrival rate of the hold, requests per second.
     #[arg(long, default_value_t = 200.0)]
     rate: f64,
     /// Length of the linear ramp from 0 to the rate, in seconds.
@@ -40,7 +52,7 @@ struct Args {
     /// Length of the hold at the rate, in seconds (only the hold is measured).
     #[arg(long, default_value_t = 20.0)]
     hold_secs: f64,
-    /// HTTP/2 connections per casting endpoint.
+    /// HTTP/2 connections per endpoint.
     #[arg(long, default_value_t = 8)]
     connections: usize,
     /// Most casts outstanding at once; requests due beyond it are dropped and counted.
@@ -68,14 +80,19 @@ async fn main() -> Result<()> {
         bail!("--timeout-secs must be a positive number");
     }
     let target = args.target.resolve()?;
-    let codes = std::fs::read_to_string(&target.codes)
-        .with_context(|| format!("reading {}", target.codes.display()))?;
-    let mut voters = target::parse_codes(&codes)?;
     let needed = usize::try_from(schedule.len())?;
-    if voters.len() < needed {
+    let mut voters = Vec::new();
+    if args.scenario.needs_voters() {
+        let codes = std::fs::read_to_string(&target.codes)
+            .with_context(|| format!("reading {}", target.codes.display()))?;
+        voters = target::parse_codes(&codes)?;
+        voters.drain(..args.skip_voters.min(voters.len()));
+    }
+    if args.scenario.needs_voters() && voters.len() < needed {
         bail!(
-            "the schedule casts {needed} ballots ({} in the ramp, {} in the hold) but {} has \
-             only {} voters: lower the rate or the durations, or import a larger roll",
+            "the schedule sends {needed} requests ({} in the ramp, {} in the hold) but {} has \
+             only {} voters left after --skip-voters: lower the rate or the durations, or \
+             import a larger roll",
             schedule.ramp_count(),
             schedule.hold_count(),
             target.codes.display(),
@@ -90,34 +107,35 @@ async fn main() -> Result<()> {
         .await
         .context("fetching and verifying the election from the board")?;
     eprintln!(
-        "urna-loadtest: election {} (board key {}), preparing {needed} ballots",
+        "urna-loadtest: election {} (board key {}), preparing {needed} {} requests",
         target.election,
-        election.board_key()
+        election.board_key(),
+        args.scenario.name()
     );
-    let ballots = prepare::ballots(&voter, &election, voters, args.prepare_concurrency).await?;
-
-    let mut channels = Vec::new();
-    for uri in &target.casting {
-        channels.push(target::channels(uri, &target.tls, args.connections.max(1))?);
-    }
-    // Round-robin over endpoints first, then over each endpoint's connections.
-    let channels: Vec<_> = (0..args.connections.max(1))
-        .flat_map(|c| {
-            channels
-                .iter()
-                .map(move |per_endpoint| per_endpoint[c].clone())
-        })
-        .collect();
+    let (requests, endpoints) = scenario::prepare(
+        args.scenario,
+        &target,
+        Inputs {
+            voter: &voter,
+            election: &election,
+            voters,
+            count: needed,
+            connections: args.connections,
+            concurrency: args.prepare_concurrency,
+        },
+    )
+    .await?;
     eprintln!(
-        "casting at {}/s: {:.0} s ramp, {:.0} s hold",
-        args.rate, args.ramp_secs, args.hold_secs
+        "{} at {}/s: {:.0} s ramp, {:.0} s hold",
+        args.scenario.name(),
+        args.rate,
+        args.ramp_secs,
+        args.hold_secs
     );
     let recorder = run::run(
         &schedule,
-        ballots,
+        requests,
         run::Settings {
-            election: target.election.clone(),
-            channels,
             max_in_flight: args.max_in_flight,
             timeout: Duration::from_secs_f64(args.timeout_secs),
         },
@@ -127,7 +145,8 @@ async fn main() -> Result<()> {
         &schedule,
         ReportTarget {
             election: target.election,
-            casting: target.casting.iter().map(ToString::to_string).collect(),
+            scenario: args.scenario.name().to_owned(),
+            endpoints,
             connections: args.connections.max(1),
             max_in_flight: args.max_in_flight,
         },

@@ -17,8 +17,8 @@ const MAX_MICROS: u64 = 300_000_000;
 /// How one request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The ballot was accepted and a receipt came back.
-    Cast,
+    /// The request succeeded: a ballot's receipt, a credential, a board answer.
+    Ok,
     /// A gRPC status other than OK, by its code's name (`Unavailable`, ...), or
     /// `NoReceipt` for an OK answer without a receipt.
     Failed(String),
@@ -31,8 +31,8 @@ pub enum Outcome {
 pub struct PhaseCounts {
     /// Requests due in the phase.
     pub scheduled: u64,
-    /// Ballots accepted with a receipt.
-    pub cast: u64,
+    /// Requests that succeeded.
+    pub ok: u64,
     /// Failed requests, by gRPC status code.
     pub errors: BTreeMap<String, u64>,
     /// Requests not sent because the in-flight cap was reached.
@@ -89,15 +89,15 @@ impl Recorder {
             Phase::Hold => &mut self.hold,
         };
         counts.scheduled += 1;
-        let cast = outcome == Outcome::Cast;
+        let ok = outcome == Outcome::Ok;
         match outcome {
-            Outcome::Cast => counts.cast += 1,
+            Outcome::Ok => counts.ok += 1,
             Outcome::Failed(code) => *counts.errors.entry(code).or_default() += 1,
             Outcome::Dropped => counts.dropped += 1,
         }
         if phase == Phase::Hold {
             self.hold_end = self.hold_end.max(finished);
-            if cast {
+            if ok {
                 self.latency.saturating_record(micros(latency));
             }
             self.lag.saturating_record(micros(lag));
@@ -106,7 +106,7 @@ impl Recorder {
 
     /// The report of a run of `schedule`.
     pub fn report(&self, schedule: &Schedule, target: Target) -> Report {
-        // The hold's throughput: casts due in the hold over the time from its start
+        // The hold's throughput: successes due in the hold over the time from its start
         // until the last of them finished (never less than the hold itself), so a
         // server that falls behind shows a lower figure, not the offered rate.
         let window = self
@@ -121,7 +121,7 @@ impl Recorder {
             hold_secs: schedule.hold().as_secs_f64(),
             ramp: self.ramp.clone(),
             hold: self.hold.clone(),
-            achieved_per_sec: self.hold.cast as f64 / window,
+            achieved_per_sec: self.hold.ok as f64 / window,
             measured_secs: window,
             latency_ms: Percentiles::of(&self.latency),
             send_lag_ms: Percentiles::of(&self.lag),
@@ -138,9 +138,12 @@ fn micros(d: Duration) -> u64 {
 pub struct Target {
     /// The election id.
     pub election: String,
-    /// The casting endpoints, driven round-robin.
-    pub casting: Vec<String>,
-    /// Connections per casting endpoint.
+    /// What each request does: `cast` (a ballot), `auth` (login and a blind-signed
+    /// credential) or `read` (the board's checkpoint or a bundle of its entries).
+    pub scenario: String,
+    /// The endpoints driven round-robin.
+    pub endpoints: Vec<String>,
+    /// Connections per endpoint.
     pub connections: usize,
     /// The in-flight cap.
     pub max_in_flight: usize,
@@ -206,11 +209,12 @@ pub struct Report {
     pub ramp: PhaseCounts,
     /// Outcomes of the hold.
     pub hold: PhaseCounts,
-    /// Casts due in the hold per second of `measured_secs`.
+    /// Successful requests due in the hold per second of `measured_secs`.
     pub achieved_per_sec: f64,
     /// From the hold's start to the last hold request's answer (at least the hold).
     pub measured_secs: f64,
-    /// The hold's cast latencies, from each request's due time to its answer.
+    /// The hold's latencies of successful requests, from each one's due time to its
+    /// answer.
     pub latency_ms: Percentiles,
     /// How late the hold's requests were sent after their due time (the generator's
     /// own delay; already inside `latency_ms`).
@@ -218,12 +222,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether the hold was sustained: every request cast (no error, none dropped),
+    /// Whether the hold was sustained: every request succeeded (no error, none dropped),
     /// throughput within 5% of the offered rate and p99 under `p99_limit_ms`.
     pub fn sustained(&self, p99_limit_ms: f64) -> bool {
         self.hold.error_total() == 0
             && self.hold.dropped == 0
-            && self.hold.cast > 0
+            && self.hold.ok > 0
             && self.achieved_per_sec >= 0.95 * self.rate
             && self.latency_ms.p99 < p99_limit_ms
     }
@@ -259,9 +263,10 @@ impl fmt::Display for Report {
         let l = &self.latency_ms;
         writeln!(
             f,
-            "urna-loadtest: election {}, casting {} ({} connection(s) each, in-flight cap {})",
+            "urna-loadtest: election {}, scenario {} against {} ({} connection(s) each, in-flight cap {})",
             self.target.election,
-            self.target.casting.join(" "),
+            self.target.scenario,
+            self.target.endpoints.join(" "),
             self.target.connections,
             self.target.max_in_flight
         )?;
@@ -273,16 +278,16 @@ impl fmt::Display for Report {
         for (name, counts) in [("ramp", &self.ramp), ("hold", &self.hold)] {
             writeln!(
                 f,
-                "  {name:<11} {} due, {} cast, {} dropped at the cap, errors: {}",
+                "  {name:<11} {} due, {} ok, {} dropped at the cap, errors: {}",
                 counts.scheduled,
-                counts.cast,
+                counts.ok,
                 counts.dropped,
                 errors(counts)
             )?;
         }
         writeln!(
             f,
-            "  achieved    {:.1} casts/s in the hold ({:.1} s from its start to its last answer)",
+            "  achieved    {:.1} requests/s in the hold ({:.1} s from its start to its last answer)",
             self.achieved_per_sec, self.measured_secs
         )?;
         writeln!(
@@ -305,7 +310,8 @@ mod tests {
     fn target() -> Target {
         Target {
             election: "e".into(),
-            casting: vec!["http://127.0.0.1:1".into()],
+            scenario: "cast".into(),
+            endpoints: vec!["http://127.0.0.1:1".into()],
             connections: 1,
             max_in_flight: 10,
         }
@@ -321,10 +327,10 @@ mod tests {
         let schedule = Schedule::new(10.0, 2.0, 100.0).unwrap();
         let mut r = Recorder::new().unwrap();
         for _ in 0..10 {
-            r.record(Phase::Ramp, Outcome::Cast, ms(5000), ms(0), ms(1000));
+            r.record(Phase::Ramp, Outcome::Ok, ms(5000), ms(0), ms(1000));
         }
         for n in 1..=1000 {
-            r.record(Phase::Hold, Outcome::Cast, ms(n), ms(n % 3), ms(50_000));
+            r.record(Phase::Hold, Outcome::Ok, ms(n), ms(n % 3), ms(50_000));
         }
         (schedule, r)
     }
@@ -346,8 +352,8 @@ mod tests {
         assert!(close(l.max, 1000.0), "{l:?}");
         assert!(close(l.mean, 500.5), "{l:?}");
         // The ramp's 5 s latencies are counted but not measured.
-        assert_eq!(report.ramp.cast, 10);
-        assert_eq!(report.hold.cast, 1000);
+        assert_eq!(report.ramp.ok, 10);
+        assert_eq!(report.hold.ok, 1000);
         assert!(close(report.send_lag_ms.max, 2.0));
         assert!(close(report.achieved_per_sec, 10.0));
         assert!(report.sustained(1000.0));
@@ -359,7 +365,7 @@ mod tests {
         let schedule = Schedule::new(10.0, 0.0, 10.0).unwrap();
         let mut r = Recorder::new().unwrap();
         for _ in 0..90 {
-            r.record(Phase::Hold, Outcome::Cast, ms(10), ms(0), ms(9_000));
+            r.record(Phase::Hold, Outcome::Ok, ms(10), ms(0), ms(9_000));
         }
         for code in ["Unavailable", "Unavailable", "DeadlineExceeded"] {
             r.record(
@@ -375,7 +381,7 @@ mod tests {
         }
         let report = r.report(&schedule, target());
         assert_eq!(report.hold.scheduled, 100);
-        assert_eq!(report.hold.cast, 90);
+        assert_eq!(report.hold.ok, 90);
         assert_eq!(report.hold.dropped, 7);
         assert_eq!(report.hold.errors["Unavailable"], 2);
         assert_eq!(report.hold.errors["DeadlineExceeded"], 1);
@@ -395,7 +401,7 @@ mod tests {
         let schedule = Schedule::new(100.0, 5.0, 10.0).unwrap();
         let mut r = Recorder::new().unwrap();
         for _ in 0..1000 {
-            r.record(Phase::Hold, Outcome::Cast, ms(100), ms(0), ms(25_000));
+            r.record(Phase::Hold, Outcome::Ok, ms(100), ms(0), ms(25_000));
         }
         let report = r.report(&schedule, target());
         assert!(
@@ -417,10 +423,10 @@ mod tests {
         let json: serde_json::Value =
             serde_json::from_str(&r.report(&schedule, target()).to_json(500.0).unwrap()).unwrap();
         assert_eq!(json["rate"], 10.0);
-        assert_eq!(json["hold"]["cast"], 1000);
+        assert_eq!(json["hold"]["ok"], 1000);
         assert_eq!(json["hold"]["dropped"], 0);
         assert_eq!(json["ramp"]["scheduled"], 10);
-        assert_eq!(json["target"]["casting"][0], "http://127.0.0.1:1");
+        assert_eq!(json["target"]["endpoints"][0], "http://127.0.0.1:1");
         assert_eq!(json["p99_limit_ms"], 500.0);
         assert_eq!(json["sustained"], false);
         for key in ["p50", "p90", "p99", "p99_9", "max", "mean", "samples"] {

@@ -1,64 +1,72 @@
-//! The timed run, open loop: each prepared ballot is sent when its schedule says,
+//! The timed run, open loop: each prepared request is sent when its schedule says,
 //! whatever is still outstanding (one task per request, up to a large cap; requests
 //! due while the cap is reached are counted as dropped). Latency runs from the time a
 //! request was due, so a server, or a generator, that falls behind shows up in it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use tokio::time::Instant;
-use tonic::transport::Channel;
-use urna_proto::v1::CastBallotRequest;
-use urna_proto::v1::casting_client::CastingClient;
 
 use crate::report::{Outcome, Recorder};
 use crate::schedule::{Phase, Schedule};
 
+/// One prepared request: sent when called, given its deadline; resolves to how it
+/// ended (a request that outlives its deadline is `DeadlineExceeded`).
+pub type Request =
+    Box<dyn FnOnce(Duration) -> Pin<Box<dyn Future<Output = Outcome> + Send>> + Send>;
+
+/// A [`Request`] from an async closure.
+pub fn request<F, Fut>(send: F) -> Request
+where
+    F: FnOnce(Duration) -> Fut + Send + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    Box::new(move |timeout| Box::pin(send(timeout)))
+}
+
+/// The outcome of a gRPC answer: OK, or the status code's name.
+pub fn outcome<T>(answer: Result<T, tonic::Status>) -> Outcome {
+    match answer {
+        Ok(_) => Outcome::Ok,
+        Err(status) => Outcome::Failed(format!("{:?}", status.code())),
+    }
+}
+
 /// How the run sends its requests.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The election id.
-    pub election: String,
-    /// The casting connections, used round-robin (endpoint after endpoint).
-    pub channels: Vec<Channel>,
     /// Most requests outstanding at once.
     pub max_in_flight: usize,
     /// Each request's deadline (a late answer counts as `DeadlineExceeded`).
     pub timeout: Duration,
 }
 
-/// Casts `ballots[i]` when request `i` is due; returns what was recorded.
+/// Sends `requests[i]` when request `i` is due; returns what was recorded.
 ///
 /// # Errors
-/// If there are fewer ballots than requests, or no connection.
+/// If there are fewer requests than the schedule has.
 pub async fn run(
     schedule: &Schedule,
-    ballots: Vec<Vec<u8>>,
+    requests: Vec<Request>,
     settings: Settings,
 ) -> Result<Recorder> {
     let total = usize::try_from(schedule.len())?;
-    if ballots.len() < total {
+    if requests.len() < total {
         bail!(
-            "the schedule sends {total} ballots but {} were prepared",
-            ballots.len()
+            "the schedule sends {total} requests but {} were prepared",
+            requests.len()
         );
     }
-    if settings.channels.is_empty() {
-        bail!("no casting endpoint");
-    }
-    let clients: Vec<CastingClient<Channel>> = settings
-        .channels
-        .into_iter()
-        .map(CastingClient::new)
-        .collect();
     let recorder = Arc::new(Mutex::new(Recorder::new()?));
     let in_flight = Arc::new(AtomicUsize::new(0));
-    let election: Arc<str> = settings.election.into();
     // A short pause so that the first requests are not already late.
     let start = Instant::now() + Duration::from_millis(50);
-    for (i, ballot) in (0..schedule.len()).zip(ballots) {
+    for (i, request) in (0..schedule.len()).zip(requests) {
         let due = start + schedule.due(i);
         tokio::time::sleep_until(due).await;
         let phase = schedule.phase(i);
@@ -75,22 +83,13 @@ pub async fn run(
             continue;
         }
         in_flight.fetch_add(1, Ordering::Relaxed);
-        let mut client = clients[usize::try_from(i)? % clients.len()].clone();
-        let (recorder, in_flight, election) =
-            (recorder.clone(), in_flight.clone(), election.clone());
+        let (recorder, in_flight) = (recorder.clone(), in_flight.clone());
         let timeout = settings.timeout;
         tokio::spawn(async move {
             let sent = Instant::now();
-            let mut request = tonic::Request::new(CastBallotRequest {
-                election_id: election.to_string(),
-                ballot,
-            });
-            request.set_timeout(timeout);
-            let outcome = match client.cast_ballot(request).await {
-                Ok(answer) if answer.get_ref().receipt.is_some() => Outcome::Cast,
-                Ok(_) => Outcome::Failed("NoReceipt".into()),
-                Err(status) => Outcome::Failed(format!("{:?}", status.code())),
-            };
+            let outcome = tokio::time::timeout(timeout, request(timeout))
+                .await
+                .unwrap_or_else(|_| Outcome::Failed("DeadlineExceeded".into()));
             let now = Instant::now();
             // A poisoned recorder means another task panicked; that one's report says so.
             let _ = record(
