@@ -229,7 +229,7 @@ if validators:
 # ---- 5. urna.yaml -------------------------------------------------------------
 
 # urna's configuration format: crates/urna-cli/src/server/config.rs (Config,
-# StoreConfig, RedisSettings, TlsFiles, Listen, LoginLimits, VotingCodes), all
+# StoreConfig, RedisSettings, TlsFiles, Listen, LoginLimits, VotingCodes, Telemetry), all
 # deny_unknown_fields. None: a scalar.
 FORMAT = {
     "data_dir": None,
@@ -245,6 +245,8 @@ FORMAT = {
     "login_limits": dict.fromkeys(
         ["voter_failures", "voter_window_secs", "address_attempts", "address_window_secs"]),
     "voting_codes": dict.fromkeys(["memory_kib", "iterations", "lanes"]),
+    "telemetry": dict.fromkeys(
+        ["otlp_endpoint", "service_name", "export_interval_secs", "trace_sample_ratio"]),
 }
 # The listeners each role binds, besides ops (crates/urna-cli/src/server.rs).
 ROLE_LISTENERS = {

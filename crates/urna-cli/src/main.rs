@@ -10,6 +10,7 @@ mod files;
 mod serve;
 mod server;
 mod tabulate;
+mod telemetry;
 mod trustee;
 mod verify;
 mod vote;
@@ -47,30 +48,25 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo(args) => runtime(false)?.block_on(demo::run(args)),
+        Command::Demo(args) => runtime()?.block_on(demo::run(args)),
         Command::Tabulate(args) => tabulate::run(&args),
-        Command::Serve(args) => runtime(true)?.block_on(serve::run(args)),
-        Command::Dev(args) => runtime(true)?.block_on(dev::run(args)),
-        Command::Admin(args) => runtime(false)?.block_on(admin::run(*args)),
-        Command::Vote(args) => runtime(false)?.block_on(vote::run(*args)),
-        Command::Trustee(args) => runtime(false)?.block_on(trustee::run(args)),
+        Command::Serve(args) => runtime()?.block_on(serve::run(args)),
+        Command::Dev(args) => runtime()?.block_on(async {
+            let traces = telemetry::init(None, "urna-dev")?;
+            let done = dev::run(args).await;
+            traces.shutdown();
+            done
+        }),
+        Command::Admin(args) => runtime()?.block_on(admin::run(*args)),
+        Command::Vote(args) => runtime()?.block_on(vote::run(*args)),
+        Command::Trustee(args) => runtime()?.block_on(trustee::run(args)),
         Command::Verify(args) => verify::run(&args),
-        Command::Board(args) => runtime(false)?.block_on(board::run(args)),
+        Command::Board(args) => runtime()?.block_on(board::run(args)),
     }
 }
 
-/// The tokio runtime; servers also get logs on stderr (`RUST_LOG`, default `info`).
-fn runtime(server: bool) -> anyhow::Result<tokio::runtime::Runtime> {
-    if server {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
+/// The tokio runtime (servers install their logs and traces in it: `telemetry`).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     // rustls needs one process-wide crypto provider; ring is the one tonic uses.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(tokio::runtime::Builder::new_multi_thread()

@@ -25,6 +25,13 @@ pub struct Args {
 /// Runs until a shutdown signal, then drains.
 pub async fn run(args: Args) -> Result<()> {
     let config = Config::from_file(&args.config)?;
+    let traces = crate::telemetry::init(config.telemetry.as_ref(), &args.role.service_name())?;
+    let served = serve(args, &config).await;
+    traces.shutdown();
+    served
+}
+
+async fn serve(args: Args, config: &Config) -> Result<()> {
     let tls = match (&config.tls, args.insecure_plaintext) {
         (Some(files), false) => Some(TlsIdentity::from_files(&files.cert, &files.key)?),
         (None, true) => None,
@@ -41,5 +48,5 @@ pub async fn run(args: Args) -> Result<()> {
         }
         None => bail!("admin_token_file is required"),
     };
-    server::serve(&config, args.role, tls, token).await
+    server::serve(config, args.role, tls, token).await
 }

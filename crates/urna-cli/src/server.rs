@@ -67,6 +67,18 @@ impl Role {
     fn runs(self, tier: Role) -> bool {
         self == Role::All || self == tier
     }
+
+    /// The default `service.name` of the process's telemetry: `urna-<role>`.
+    #[must_use]
+    pub fn service_name(self) -> String {
+        let role = match self {
+            Role::Auth => "auth",
+            Role::Issuance => "issuance",
+            Role::Casting => "casting",
+            Role::All => "all",
+        };
+        format!("urna-{role}")
+    }
 }
 
 /// The addresses the servers listen on (ports resolved when 0 was asked for).
@@ -98,6 +110,7 @@ pub struct Running<S = SqliteStore> {
     pub store: S,
     /// The board registry (present when the casting role runs).
     pub boards: Option<Boards<S>>,
+    metrics: Metrics,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<()>>,
 }
@@ -125,6 +138,7 @@ impl<S: Store> Running<S> {
         if let Some(boards) = &self.boards {
             boards.shutdown().await;
         }
+        self.metrics.shutdown();
     }
 }
 
@@ -216,7 +230,7 @@ pub async fn start_with<S: Store>(
         "starting"
     );
     // Before any tier is built: their instruments are made with them.
-    let metrics = Metrics::install();
+    let metrics = Metrics::install(config.telemetry.as_ref(), &role.service_name())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth_config = AuthConfig {
         limits: config.login_limits.into(),
@@ -255,7 +269,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
         stopped,
         tasks: JoinSet::new(),
         bound: Bound::default(),
-        ops: Ops::new(metrics).await,
+        ops: Ops::new(metrics.clone()).await,
         rpc: RpcMetricsLayer::new(),
     };
     let boards = role.runs(Role::Casting).then(|| {
@@ -357,6 +371,7 @@ async fn start_tiers<S: Store, L: LoginLimiter>(
         bound: servers.bound,
         store,
         boards,
+        metrics,
         stop,
         tasks: servers.tasks,
     })
@@ -409,7 +424,10 @@ impl Servers {
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.grpc())?;
         }
-        let router = builder.layer(self.rpc.clone()).add_routes(routes);
+        let router = builder
+            .trace_fn(rpc::span)
+            .layer(self.rpc.clone())
+            .add_routes(routes);
         let stopped = self.stopped.clone();
         self.tasks.spawn(async move {
             router

@@ -30,6 +30,11 @@ impl Dev {
     /// Starts `urna dev` on `data` (continuing an earlier run's election if any) and
     /// waits until it has written its dev.json.
     fn start(data: &Path, manifest: Option<&Path>) -> Self {
+        Self::start_with(data, manifest, &[])
+    }
+
+    /// [`Dev::start`] with more environment variables.
+    fn start_with(data: &Path, manifest: Option<&Path>, env: &[(&str, &str)]) -> Self {
         let info_file = data.join("dev.json");
         let _ = std::fs::remove_file(&info_file);
         std::fs::create_dir_all(data).unwrap();
@@ -46,6 +51,7 @@ impl Dev {
                 "RUST_LOG",
                 "debug,h2=info,hyper=info,tower=info,rustls=info",
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log);
         if let Some(manifest) = manifest {
@@ -684,4 +690,127 @@ async fn the_ops_listener_reports_health_readiness_and_metrics() {
     assert!(!metrics.contains("v001"));
     assert!(!metrics.contains(&hex(&ballot.tracking_code())[..16]));
     dev.stop();
+}
+
+/// What an OTLP collector received: spans and metric names.
+#[derive(Clone, Default)]
+struct Collector {
+    spans: std::sync::Arc<std::sync::Mutex<Vec<opentelemetry_proto::tonic::trace::v1::Span>>>,
+    metrics: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[tonic::async_trait]
+impl opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService
+    for Collector
+{
+    async fn export(
+        &self,
+        request: tonic::Request<
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+        >,
+    ) -> Result<
+        tonic::Response<
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse,
+        >,
+        tonic::Status,
+    > {
+        let spans = request
+            .into_inner()
+            .resource_spans
+            .into_iter()
+            .flat_map(|r| r.scope_spans)
+            .flat_map(|s| s.spans);
+        self.spans.lock().unwrap().extend(spans);
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsService
+    for Collector
+{
+    async fn export(
+        &self,
+        request: tonic::Request<
+            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        >,
+    ) -> Result<
+        tonic::Response<
+            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse,
+        >,
+        tonic::Status,
+    > {
+        let names = request
+            .into_inner()
+            .resource_metrics
+            .into_iter()
+            .flat_map(|r| r.scope_metrics)
+            .flat_map(|s| s.metrics)
+            .map(|m| m.name);
+        self.metrics.lock().unwrap().extend(names);
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn traces_and_metrics_reach_an_otlp_collector() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
+    // A collector's OTLP/gRPC services on a loopback port of the test's own.
+    let collector = Collector::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .add_service(MetricsServiceServer::new(collector.clone()))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start_with(
+        dir.path(),
+        None,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
+    );
+    let (voter, election, style, credential) = dev.logged_in("v001").await;
+    let (ballot, _) = style.encrypt(&credential, &members_choices()).unwrap();
+    voter.cast(&election, &ballot).await.unwrap();
+    // A graceful stop flushes both exports.
+    dev.stop();
+
+    let spans = collector.spans.lock().unwrap().clone();
+    let cast = spans
+        .iter()
+        .find(|s| s.name == "urna.v1.Casting/CastBallot")
+        .unwrap_or_else(|| panic!("no CastBallot span among {} spans", spans.len()));
+    // Each stage of the cast is a span in the call's trace, under the call.
+    let mut under = vec![cast.span_id.clone()];
+    let mut stages = Vec::new();
+    while let Some(parent) = under.pop() {
+        for child in spans.iter().filter(|s| s.parent_span_id == parent) {
+            assert_eq!(child.trace_id, cast.trace_id);
+            stages.push(child.name.clone());
+            under.push(child.span_id.clone());
+        }
+    }
+    stages.sort();
+    assert_eq!(stages, ["board", "commit", "decode", "nullifier", "verify"]);
+    // Nothing exported names the voter (a ballot's short tracking code, public on
+    // the board, may be in a log event; the stage spans have no fields).
+    for span in &spans {
+        let text = format!("{span:?}");
+        assert!(!text.contains("v001"), "{text}");
+    }
+    let metrics = collector.metrics.lock().unwrap().clone();
+    for name in [
+        "urna.casting.ballots",
+        "urna.rpc.duration",
+        "urna.board.append.duration",
+    ] {
+        assert!(
+            metrics.iter().any(|m| m == name),
+            "{name} not in {metrics:?}"
+        );
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use urna_board::{Entry, EntryKind};
 use urna_crypto::ballot::MAX_ID_LEN;
 use urna_crypto::encoding::Decoder;
@@ -124,14 +126,19 @@ impl<S: Store, C: Clock> Casting<S, C> {
         cast.map(|(receipt, _)| receipt)
     }
 
-    /// [`Casting::cast`], saying whether the ballot was an identical retry.
+    /// [`Casting::cast`], saying whether the ballot was an identical retry. Each
+    /// stage is a span (`decode`, `verify`, `nullifier`, `commit`, `board`), carrying
+    /// nothing about the voter or the ballot.
     async fn cast_counted(
         &self,
         election: &str,
         bytes: &[u8],
     ) -> Result<(Receipt, bool), CastingError> {
         let decoded = self.admit(election, bytes).await?;
-        let held = self.claim(election, &decoded).await?;
+        let held = self
+            .claim(election, &decoded)
+            .instrument(tracing::info_span!("nullifier"))
+            .await?;
         let store = self.inner.elections.store();
         let cast = store
             .cast(
@@ -142,6 +149,7 @@ impl<S: Store, C: Clock> Casting<S, C> {
                     ballot: bytes.to_vec(),
                 },
             )
+            .instrument(tracing::info_span!("commit"))
             .await;
         let outcome = match (cast, held) {
             (Ok(outcome), held) => {
@@ -166,11 +174,14 @@ impl<S: Store, C: Clock> Casting<S, C> {
             repeat,
             "ballot accepted"
         );
-        let board = self.inner.boards.board(election, record.phase).await?;
-        board.wake();
-        let (index, checkpoint) = board.posted(decoded.tracking_code).await?;
-        let mut receipt =
-            receipt(&board, election, decoded.tracking_code, index, checkpoint).await?;
+        let mut receipt = async {
+            let board = self.inner.boards.board(election, record.phase).await?;
+            board.wake();
+            let (index, checkpoint) = board.posted(decoded.tracking_code).await?;
+            receipt(&board, election, decoded.tracking_code, index, checkpoint).await
+        }
+        .instrument(tracing::info_span!("board"))
+        .await?;
         receipt.supersedes_previous = record.supersedes.is_some();
         Ok((receipt, repeat))
     }
@@ -324,13 +335,14 @@ impl<S: Store, C: Clock> Casting<S, C> {
             return Err(CastingError::TooLarge);
         }
         let context = self.inner.elections.get(election).await?;
-        let (fingerprint, style) = peek(bytes).ok_or(CastingError::Malformed)?;
-        if fingerprint != *context.fingerprint() {
-            return Err(CastingError::WrongElection);
-        }
-        let layout = context.layout(&style).ok_or(CastingError::Malformed)?;
-        let ballot =
-            EncryptedBallot::from_bytes(bytes, layout).map_err(|_| CastingError::Malformed)?;
+        let ballot = tracing::info_span!("decode").in_scope(|| {
+            let (fingerprint, style) = peek(bytes).ok_or(CastingError::Malformed)?;
+            if fingerprint != *context.fingerprint() {
+                return Err(CastingError::WrongElection);
+            }
+            let layout = context.layout(&style).ok_or(CastingError::Malformed)?;
+            EncryptedBallot::from_bytes(bytes, layout).map_err(|_| CastingError::Malformed)
+        })?;
         let state = self.check_open(election, &context).await?;
         let ballot = Arc::new(ballot);
         let tracking_code = ballot.tracking_code();
@@ -338,6 +350,7 @@ impl<S: Store, C: Clock> Casting<S, C> {
             .inner
             .verifier
             .verify(Arc::clone(&context), Arc::clone(&ballot))
+            .instrument(tracing::info_span!("verify"))
             .await;
         if let Err(e) = &verified {
             tracing::info!(

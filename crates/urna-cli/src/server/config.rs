@@ -35,6 +35,11 @@
 //!   voter_window_secs: 900         # ... in this many seconds, then it is locked
 //!   address_attempts: 30           # login attempts per client address ...
 //!   address_window_secs: 60        # ... in this many seconds (raise it behind a NAT)
+//! telemetry:                       # optional: traces and metrics over OTLP/gRPC
+//!   otlp_endpoint: http://otel-collector:4317  # also OTEL_EXPORTER_OTLP_ENDPOINT
+//!   service_name: urna-casting     # default urna-<role>
+//!   export_interval_secs: 10       # metrics export period
+//!   trace_sample_ratio: 1.0        # share of new traces kept (a caller's choice wins)
 //! voting_codes:                    # Argon2id cost of the voting-code hashes made when
 //!   memory_kib: 19456              # a roll is imported (defaults shown: OWASP's
 //!   iterations: 2                  # recommendation); lower only for load tests, where
@@ -92,6 +97,66 @@ pub struct Config {
     /// The Argon2id cost of voting-code hashes made at roll import.
     #[serde(default)]
     pub voting_codes: VotingCodes,
+    /// Traces and metrics over OTLP, if any.
+    #[serde(default)]
+    pub telemetry: Option<Telemetry>,
+}
+
+/// Where traces and metrics go besides the ops listener: an OpenTelemetry collector
+/// over OTLP/gRPC.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    /// The collector's OTLP/gRPC endpoint (`http://host:4317`); without it, the
+    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` if set, else no export.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` resource attribute (default `urna-<role>`).
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// How often metrics are exported, in seconds.
+    #[serde(default = "default_export_interval")]
+    pub export_interval_secs: u64,
+    /// The share of new traces recorded, 0 to 1 (a trace a caller started keeps the
+    /// caller's decision).
+    #[serde(default = "default_sample_ratio")]
+    pub trace_sample_ratio: f64,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: None,
+            export_interval_secs: default_export_interval(),
+            trace_sample_ratio: default_sample_ratio(),
+        }
+    }
+}
+
+const fn default_export_interval() -> u64 {
+    10
+}
+
+const fn default_sample_ratio() -> f64 {
+    1.0
+}
+
+impl Telemetry {
+    fn check(&self) -> Result<()> {
+        if let Some(url) = &self.otlp_endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("telemetry: otlp_endpoint must be an http:// or https:// URL");
+        }
+        if self.export_interval_secs == 0 {
+            bail!("telemetry: export_interval_secs must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.trace_sample_ratio) {
+            bail!("telemetry: trace_sample_ratio must be between 0 and 1");
+        }
+        Ok(())
+    }
 }
 
 /// The Argon2id cost of voting-code hashes (urna_store's `CodeParams`, in
@@ -273,6 +338,7 @@ impl Config {
                 ..LoginLimits::default()
             },
             voting_codes: VotingCodes::default(),
+            telemetry: None,
         }
     }
 
@@ -284,6 +350,9 @@ impl Config {
         }
         if let Some(redis) = &self.redis {
             redis.check()?;
+        }
+        if let Some(telemetry) = &self.telemetry {
+            telemetry.check()?;
         }
         if self.session_key_file.is_none()
             && (self.store.backend == Backend::Postgres || self.redis.is_some())
@@ -318,6 +387,34 @@ mod tests {
         let file = dir.path().join("urna.yaml");
         std::fs::write(&file, yaml)?;
         Config::from_file(&file)
+    }
+
+    #[test]
+    fn telemetry_is_optional_and_checked() {
+        assert!(parse("data_dir: /tmp/x\n").unwrap().telemetry.is_none());
+        let set = parse(
+            "data_dir: /tmp/x\ntelemetry:\n  otlp_endpoint: http://collector:4317\n  \
+             trace_sample_ratio: 0.25\n",
+        )
+        .unwrap()
+        .telemetry
+        .unwrap();
+        assert_eq!(set.otlp_endpoint.as_deref(), Some("http://collector:4317"));
+        assert_eq!(
+            (set.export_interval_secs, set.trace_sample_ratio),
+            (10, 0.25)
+        );
+        for bad in [
+            "  otlp_endpoint: collector:4317\n",
+            "  trace_sample_ratio: 1.5\n",
+            "  export_interval_secs: 0\n",
+            "  endpoint: http://x:4317\n",
+        ] {
+            assert!(
+                parse(&format!("data_dir: /tmp/x\ntelemetry:\n{bad}")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

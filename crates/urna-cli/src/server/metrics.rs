@@ -11,15 +11,20 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use anyhow::{Context as _, Result};
 use opentelemetry::KeyValue;
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, Histogram, Metric, MetricData, ResourceMetrics, Sum,
 };
 use opentelemetry_sdk::metrics::reader::MetricReader;
 use opentelemetry_sdk::metrics::{
-    InstrumentKind, ManualReader, Pipeline, SdkMeterProvider, Temporality,
+    InstrumentKind, ManualReader, PeriodicReader, Pipeline, SdkMeterProvider, Temporality,
 };
+
+use super::config::Telemetry;
+use crate::telemetry;
 
 /// Collects on demand; a handle the ops listener keeps while the provider owns a
 /// clone (the SDK takes its readers by value).
@@ -56,18 +61,43 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Builds the SDK (cumulative temporality, as Prometheus expects) and makes it
-    /// the global meter provider, so every instrument created afterwards records
-    /// into it. Call before building the services (their instruments are made when
-    /// they are).
-    #[must_use]
-    pub fn install() -> Self {
-        let metrics = Self::new();
+    /// Builds the SDK (cumulative temporality, as Prometheus expects), exporting
+    /// over OTLP too when `telemetry` (or the environment) names a collector, and
+    /// makes it the global meter provider, so every instrument created afterwards
+    /// records into it. Call before building the services (their instruments are
+    /// made when they are), inside the tokio runtime.
+    ///
+    /// # Errors
+    /// If the OTLP exporter cannot be built.
+    pub fn install(telemetry: Option<&Telemetry>, default_name: &str) -> Result<Self> {
+        let reader = PullReader(Arc::new(ManualReader::builder().build()));
+        let mut builder = SdkMeterProvider::builder()
+            .with_reader(reader.clone())
+            .with_resource(telemetry::resource(telemetry, default_name));
+        if let Some(url) = telemetry::endpoint(telemetry) {
+            let exporter = opentelemetry_otlp::MetricExporter::builder()
+                .with_tonic()
+                .with_endpoint(url)
+                .with_timeout(telemetry::EXPORT_TIMEOUT)
+                .build()
+                .context("telemetry: the OTLP metric exporter")?;
+            let every = telemetry.map_or(10, |t| t.export_interval_secs);
+            builder = builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(Duration::from_secs(every))
+                    .build(),
+            );
+        }
+        let metrics = Self {
+            provider: builder.build(),
+            reader,
+        };
         opentelemetry::global::set_meter_provider(metrics.provider.clone());
-        metrics
+        Ok(metrics)
     }
 
-    /// A provider of its own, not installed globally (tests).
+    /// A provider of its own, not installed globally and exporting nothing (tests).
+    #[cfg(test)]
     #[must_use]
     pub fn new() -> Self {
         let reader = PullReader(Arc::new(ManualReader::builder().build()));
@@ -75,6 +105,13 @@ impl Metrics {
             .with_reader(reader.clone())
             .build();
         Self { provider, reader }
+    }
+
+    /// Exports what the periodic reader still holds (at the end of the process).
+    pub fn shutdown(&self) {
+        if let Err(e) = self.provider.shutdown() {
+            tracing::debug!(error = %e, "shutting the meter provider down");
+        }
     }
 
     /// The provider, to make instruments from (tests; the services use the global
@@ -129,12 +166,6 @@ pub fn observe_pool(store: urna_store::PgStore) {
             observer.observe(u64::try_from(waiting).unwrap_or(u64::MAX), &[]);
         })
         .build();
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// A metric's Prometheus name: `[a-zA-Z0-9_:]` only, its unit when it is seconds

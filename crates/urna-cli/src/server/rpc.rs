@@ -1,5 +1,7 @@
-//! A tower layer on every gRPC server: how long each call took, by service, method
-//! and gRPC status (`urna.rpc.duration`, seconds; its count is the calls).
+//! What every gRPC server records of each call: a span (`rpc`, named
+//! `service/method`, a child of the caller's W3C trace context when it sent one), and,
+//! through a tower layer, how long the call took, by service, method and gRPC status
+//! (`urna.rpc.duration`, seconds; its count is the calls).
 //!
 //! The status is the response's `grpc-status` header: tonic answers every error
 //! "trailers-only", with the status in the headers, so a call without one ended OK
@@ -14,7 +16,9 @@ use std::time::Instant;
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Histogram;
+use opentelemetry::propagation::Extractor;
 use tower::{Layer, Service};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 /// gRPC's UNIMPLEMENTED: the server has no such method.
 const UNIMPLEMENTED: &str = "12";
@@ -102,6 +106,38 @@ where
             );
             result
         })
+    }
+}
+
+/// The span of one call (tonic's `trace_fn`): no request data beyond the method.
+pub fn span(request: &http::Request<()>) -> tracing::Span {
+    let (service, method) = labels(request.uri().path(), "0");
+    let span = tracing::info_span!(
+        "rpc",
+        otel.name = %format_args!("{service}/{method}"),
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&Headers(request.headers()))
+    });
+    // Without a trace export there is no OpenTelemetry context to join: nothing to do.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Request headers as the propagator reads them (`traceparent`, `tracestate`).
+struct Headers<'a>(&'a http::HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
     }
 }
 
