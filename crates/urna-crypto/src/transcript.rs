@@ -55,6 +55,15 @@ impl Context {
             .with(credential)
     }
 
+    /// The context of one mix step's shuffle proof: election fingerprint, contest id and
+    /// the step's number (0 for the first trustee to shuffle).
+    pub fn shuffle(election: &[u8; 32], contest: &str, step: u64) -> Self {
+        Self::new("shuffle")
+            .with(election)
+            .with(contest.as_bytes())
+            .with_u64(step)
+    }
+
     /// The canonical encoding.
     pub fn as_bytes(&self) -> &[u8] {
         &self.encoded
@@ -70,22 +79,29 @@ impl core::fmt::Debug for Context {
 }
 
 /// Accumulates the fields of one Fiat–Shamir challenge.
-#[derive(Debug, Clone)]
+///
+/// The fields stream into SHA-512 as they are appended, so a transcript over a large
+/// statement (a shuffle of many ballots) never holds the statement in memory twice.
+#[derive(Clone)]
 pub struct Transcript {
-    input: Encoder,
+    hash: Sha512,
 }
 
 impl Transcript {
     /// A transcript for the proof type named by `tag` (e.g. `"urna/v1/dleq"`).
     pub fn new(tag: &str) -> Self {
-        let mut input = Encoder::new();
-        input.str(tag);
-        Self { input }
+        let mut transcript = Self {
+            hash: Sha512::new(),
+        };
+        transcript.bytes(tag.as_bytes());
+        transcript
     }
 
-    /// Appends a byte-string field.
+    /// Appends a byte-string field: its length as `u32`, then the bytes.
     pub fn bytes(&mut self, field: &[u8]) -> &mut Self {
-        self.input.bytes(field);
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        self.hash.update(len.to_be_bytes());
+        self.hash.update(field);
         self
     }
 
@@ -109,10 +125,20 @@ impl Transcript {
         self.bytes(&value.to_be_bytes())
     }
 
+    /// The 64-byte SHA-512 digest of everything appended so far.
+    pub fn digest(&self) -> [u8; 64] {
+        self.hash.clone().finalize().into()
+    }
+
     /// The challenge scalar: SHA-512 of the input, reduced modulo the group order.
     pub fn challenge(&self) -> Scalar {
-        let digest: [u8; 64] = Sha512::digest(self.input.as_slice()).into();
-        Scalar::from_bytes_mod_order_wide(&digest)
+        Scalar::from_bytes_mod_order_wide(&self.digest())
+    }
+}
+
+impl core::fmt::Debug for Transcript {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Transcript").finish_non_exhaustive()
     }
 }
 

@@ -21,7 +21,7 @@ use urna_crypto::encoding::Encoder;
 use urna_crypto::group::hash_to_group;
 use urna_crypto::{
     ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptionKey,
-    SchnorrProof, SecretKey, Transcript,
+    MixBallots, SchnorrProof, SecretKey, ShuffleProof, Transcript, shuffle,
 };
 
 fn hex32(text: &str) -> [u8; 32] {
@@ -124,6 +124,22 @@ fn wire_values() -> Vec<(String, String)> {
     let mut enc = Encoder::new();
     contest.encode(&mut enc);
     out.insert("contest-3-choose-1", hex::encode(enc.finish()));
+
+    let rows: Vec<Vec<_>> = (0..3)
+        .map(|i| vec![key.encrypt(i, &mut rng).0, key.encrypt(i + 1, &mut rng).0])
+        .collect();
+    let input = MixBallots::from_rows(2, &rows).unwrap();
+    let (output, witness) = shuffle(&key, &input, &mut rng);
+    let shuffle_context = Context::shuffle(&[0x11; 32], "mayor", 1);
+    let proof =
+        ShuffleProof::prove(&key, &input, &output, &witness, &shuffle_context, &mut rng).unwrap();
+    proof
+        .verify(key.public_key(), &input, &output, &shuffle_context)
+        .unwrap();
+    let mut enc = Encoder::new();
+    output.encode(&mut enc);
+    proof.encode(&mut enc);
+    out.insert("shuffle-3x2-output-and-proof", hex::encode(enc.finish()));
     // Sorted by name, as the file is.
     out.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
