@@ -9,13 +9,19 @@
 #   On the embedded store it then drives auth (login + blind-signed credential, on
 #   voters the cast run did not use) at AUTH_RATE and the board's public reads at
 #   READ_RATE, each for a 2 s ramp and a 5 s hold.
-# Each prints urna-loadtest's report; the JSON reports are kept in $LOADTEST_OUT.
+# Each prints urna-loadtest's report, then the servers' cost of the timed run (CPU of
+# urna, PostgreSQL and Redis per successful request, which in milliseconds is also the
+# cores needed per 1,000 requests/s; PostgreSQL transactions and WAL bytes, Redis
+# commands per request), snapshotted by urna-loadtest's --before-run and --after-run
+# hooks so the preparation is not counted. The JSON reports and the cost summaries
+# (NAME-costs.txt) are kept in $LOADTEST_OUT.
 #
 # Knobs (environment): RATE (ballots/s in the hold, default 300), RAMP_SECS (5),
 # HOLD_SECS (20), PG_RATE (default RATE), AUTH_RATE (100), READ_RATE (500),
 # LOADTEST_ARGS (extra urna-loadtest flags), LOADTEST_OUT (default a new temporary
 # directory), ONLY (embedded | postgres).
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 
 CARGO=${CARGO:-cargo}
@@ -34,6 +40,81 @@ log() { echo "loadtest: $*" >&2; }
 
 # Voters a scenario casts: the ramp's rate*ramp/2 plus the hold's rate*hold, and a margin.
 voters_for() { awk -v r="$1" -v a="$RAMP_SECS" -v h="$HOLD_SECS" 'BEGIN { printf "%d", r*a/2 + r*h + 10 }'; }
+
+clock_ticks=$(getconf CLK_TCK)
+
+# CPU time, in clock ticks, of the given processes and of their exited children (so a
+# PostgreSQL backend that ends during the run still counts, through the postmaster).
+cpu_ticks() {
+  local total=0 pid f
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    read -r -a f < <(sed 's/^.*) //' "/proc/$pid/stat") || continue
+    total=$((total + f[11] + f[12] + f[13] + f[14]))
+  done
+  echo "$total"
+}
+
+transactions() { # db
+  psql "$PG_URL" -Atqc "SELECT 'transactions ' || xact_commit FROM pg_stat_database WHERE datname = '$1'"
+}
+
+# `run.sh snapshot FILE DB PID...` (urna-loadtest's hooks call it): the counters the
+# cost summary subtracts. DB is the PostgreSQL database, or "-" on the embedded store.
+snapshot() {
+  local file=$1 database=$2
+  shift 2
+  {
+    echo "urna $(cpu_ticks "$@")"
+    if [ "$database" != - ]; then
+      echo "postgres $(cpu_ticks $(pgrep -x postgres))"
+      echo "redis $(cpu_ticks $(pgrep -x redis-server))"
+      transactions "$database"
+      psql "$PG_URL" -Atqc "SELECT 'wal ' || pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+      redis-cli -u "$REDIS_URL" info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" { print "commands", $2 }'
+    fi
+  } >"$file"
+}
+
+if [ "${1:-}" = snapshot ]; then
+  shift
+  snapshot "$@"
+  exit 0
+fi
+
+# The hook arguments for urna-loadtest that snapshot around the timed run of NAME.
+hooks() { # name db pid...
+  local name=$1 database=$2
+  shift 2
+  printf -- '--before-run\n%q snapshot %q %q %s\n--after-run\n%q snapshot %q %q %s\n' \
+    "$self" "$out/$name.before" "$database" "$*" "$self" "$out/$name.after" "$database" "$*"
+}
+
+# Prints and keeps the cost of NAME's timed run: the snapshots' differences per
+# successful request (the report's ramp and hold "ok" counts).
+costs() { # name
+  local name=$1 requests
+  requests=$(grep -o '"ok": [0-9]*' "$out/$name.json" | awk '{ s += $2 } END { print s + 0 }')
+  if [ -n "$db" ]; then
+    # A backend reports its transaction counts when idle, up to 10 s late: count them
+    # again once they are in (CPU, WAL and Redis figures stay those of the run's end).
+    sleep 11
+    sed -i '/^transactions /d' "$out/$name.after"
+    transactions "$db" >>"$out/$name.after"
+  fi
+  awk -v n="$requests" -v clk="$clock_ticks" -v name="$name" '
+    FNR == NR { before[$1] = $2; next }
+    { delta[$1] = $2 - before[$1] }
+    END {
+      printf "  costs       %s: %d successful requests in the ramp and hold\n", name, n
+      if (n == 0) exit
+      split("urna postgres redis", who, " ")
+      for (i = 1; i <= 3; i++) if (who[i] in delta)
+        printf "  %-11s %.3f ms CPU per request (= cores per 1,000 requests/s)\n", who[i], delta[who[i]] / clk * 1000 / n
+      if ("transactions" in delta) printf "  postgres    %.2f transactions and %.1f KiB of WAL per request\n", delta["transactions"] / n, delta["wal"] / 1024 / n
+      if ("commands" in delta) printf "  redis       %.2f commands per request\n", delta["commands"] / n
+    }' "$out/$name.before" "$out/$name.after" | tee "$out/$name-costs.txt"
+}
 
 $CARGO build --release --locked -p urna-cli -p urna-loadtest
 bin=${CARGO_TARGET_DIR:-target}/release
@@ -94,14 +175,23 @@ embedded() {
     sleep 0.25
   done
   grep -qs '"state": "open"' "$dir/dev.json" || { log "urna dev never opened"; return 1; }
+  local hook
+  mapfile -t hook < <(hooks embedded - "${pids[-1]}")
   "$bin/urna-loadtest" --dev "$dir/dev.json" --rate "$RATE" --ramp-secs "$RAMP_SECS" \
-    --hold-secs "$HOLD_SECS" --json "$out/embedded.json" "${EXTRA[@]}"
+    --hold-secs "$HOLD_SECS" --json "$out/embedded.json" "${hook[@]}" "${EXTRA[@]}"
+  costs embedded
   log "embedded: auth (login + credential) at $AUTH_RATE/s"
+  mapfile -t hook < <(hooks embedded-auth - "${pids[-1]}")
   "$bin/urna-loadtest" --dev "$dir/dev.json" --scenario auth --skip-voters "$cast_voters" \
-    --rate "$AUTH_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-auth.json" "${EXTRA[@]}"
+    --rate "$AUTH_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-auth.json" \
+    "${hook[@]}" "${EXTRA[@]}"
+  costs embedded-auth
   log "embedded: board reads at $READ_RATE/s"
+  mapfile -t hook < <(hooks embedded-read - "${pids[-1]}")
   "$bin/urna-loadtest" --dev "$dir/dev.json" --scenario read \
-    --rate "$READ_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-read.json" "${EXTRA[@]}"
+    --rate "$READ_RATE" --ramp-secs 2 --hold-secs 5 --json "$out/embedded-read.json" \
+    "${hook[@]}" "${EXTRA[@]}"
+  costs embedded-read
   kill "${pids[-1]}"
   wait "${pids[-1]}" 2>/dev/null || true
   unset 'pids[-1]'
@@ -194,12 +284,15 @@ EOF
   second=$(free_base)
   log "postgres: a second urna serve casting, listeners at $second+"
   serve second casting "$second"
+  local hook
+  mapfile -t hook < <(hooks postgres "$db" "${pids[@]}")
   "$bin/urna-loadtest" --election "$election" --codes "$dir/codes.csv" \
     --auth "http://127.0.0.1:$((first + 1))" --issuance "http://127.0.0.1:$((first + 2))" \
     --board "http://127.0.0.1:$((first + 4))" \
     --casting "http://127.0.0.1:$((first + 3))" --casting "http://127.0.0.1:$((second + 3))" \
     --rate "$PG_RATE" --ramp-secs "$RAMP_SECS" --hold-secs "$HOLD_SECS" \
-    --json "$out/postgres.json" "${EXTRA[@]}"
+    --json "$out/postgres.json" "${hook[@]}" "${EXTRA[@]}"
+  costs postgres
 }
 
 [ "$ONLY" = postgres ] || embedded

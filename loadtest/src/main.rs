@@ -70,6 +70,13 @@ struct Args {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// A shell command run after preparation, just before the first timed request (for
+    /// example to snapshot the servers' CPU counters); the run stops if it fails.
+    #[arg(long)]
+    before_run: Option<String>,
+    /// A shell command run right after the timed run's last answer.
+    #[arg(long)]
+    after_run: Option<String>,
 }
 
 #[tokio::main]
@@ -132,6 +139,7 @@ async fn main() -> Result<()> {
         args.ramp_secs,
         args.hold_secs
     );
+    hook("--before-run", args.before_run.as_deref())?;
     let recorder = run::run(
         &schedule,
         requests,
@@ -141,6 +149,7 @@ async fn main() -> Result<()> {
         },
     )
     .await?;
+    hook("--after-run", args.after_run.as_deref())?;
     let report = recorder.report(
         &schedule,
         ReportTarget {
@@ -164,6 +173,22 @@ async fn main() -> Result<()> {
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json(args.p99_limit_ms)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs a hook command with `sh -c` and waits for it.
+fn hook(flag: &str, command: Option<&str>) -> Result<()> {
+    let Some(command) = command else {
+        return Ok(());
+    };
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .status()
+        .with_context(|| format!("starting the {flag} command"))?;
+    if !status.success() {
+        bail!("the {flag} command failed ({status})");
     }
     Ok(())
 }

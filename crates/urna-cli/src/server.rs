@@ -431,7 +431,10 @@ impl Servers {
         let stopped = self.stopped.clone();
         self.tasks.spawn(async move {
             router
-                .serve_with_incoming_shutdown(TcpIncoming::from(listener), wait_stop(stopped))
+                .serve_with_incoming_shutdown(
+                    TcpIncoming::from(listener).with_nodelay(Some(true)),
+                    wait_stop(stopped),
+                )
                 .await
                 .with_context(|| format!("serving {name}"))
         });
