@@ -6,9 +6,9 @@
 #      default 127.0.0.1), `urna serve all` plus a second `urna serve casting` process
 #      on a throwaway database, the election set up with `urna admin` and three
 #      `urna trustee` processes, both casting endpoints driven round-robin.
-#   On the embedded store it then drives auth (login + blind-signed credential, on
-#   voters the cast run did not use) at AUTH_RATE and the board's public reads at
-#   READ_RATE, each for a 2 s ramp and a 5 s hold.
+#   On each store it then drives auth (login + blind-signed credential, on voters the
+#   cast run did not use) at AUTH_RATE, and on the embedded store the board's public
+#   reads at READ_RATE, each for a 2 s ramp and a 5 s hold.
 # Each prints urna-loadtest's report, then the servers' cost of the timed run (CPU of
 # urna, PostgreSQL and Redis per successful request, which in milliseconds is also the
 # cores needed per 1,000 requests/s; PostgreSQL transactions and WAL bytes, Redis
@@ -34,6 +34,7 @@ READ_RATE=${READ_RATE:-500}
 ONLY=${ONLY:-}
 PG_URL=${URNA_TEST_POSTGRES:-host=127.0.0.1 port=5432 user=postgres}
 REDIS_URL=${URNA_TEST_REDIS:-redis://127.0.0.1:6379}
+REVOTING=${REVOTING:-}
 read -r -a EXTRA <<<"${LOADTEST_ARGS:-}"
 
 log() { echo "loadtest: $*" >&2; }
@@ -123,6 +124,11 @@ out=${LOADTEST_OUT:-$work}
 mkdir -p "$out"
 pids=()
 db=
+manifest=loadtest/reference.yaml
+if [ -n "$REVOTING" ]; then
+  manifest="$work/reference.yaml"
+  sed "s/^revoting: .*/revoting: $REVOTING/" loadtest/reference.yaml >"$manifest"
+fi
 
 cleanup() {
   local pid
@@ -165,7 +171,7 @@ embedded() {
   voters=$((cast_voters + AUTH_RATE * 6 + 10))
   dir="$work/dev"
   log "embedded: urna dev with $voters voters (cheap code hashes)"
-  "$bin/urna" dev --data "$dir" --manifest loadtest/reference.yaml --voters "$voters" \
+  "$bin/urna" dev --data "$dir" --manifest "$manifest" --voters "$voters" \
     --insecure-plaintext --port-base "$(free_base)" --weak-voting-code-hashes \
     >"$work/dev.log" 2>&1 &
   pids+=($!)
@@ -221,12 +227,13 @@ serve() { # name role base
 }
 
 postgres() {
-  local voters dir first second conn election n
+  local voters cast_voters dir first second conn election n
   if ! pg_reachable || ! redis_reachable; then
     log "PostgreSQL ($PG_URL) or Redis ($REDIS_URL) unreachable: skipping the replicas run"
     return 0
   fi
-  voters=$(voters_for "$PG_RATE")
+  cast_voters=$(voters_for "$PG_RATE")
+  voters=$((cast_voters + AUTH_RATE * 6 + 10))
   dir="$work/pg"
   mkdir -p "$dir"
   db="urna_loadtest_$$"
@@ -260,7 +267,7 @@ EOF
  "board": "http://127.0.0.1:$((first + 4))", "admin_token_file": "$dir/admin-token",
  "election": "$election"}
 EOF
-  "$bin/urna" admin --dev "$conn" create loadtest/reference.yaml >/dev/null
+  "$bin/urna" admin --dev "$conn" create "$manifest" >/dev/null
   for n in 1 2 3; do
     "$bin/urna" trustee init --file "$dir/trustee-$n.json" --passphrase-file "$dir/passphrase" \
       --dev "$conn" --name "trustee $n" --kdf-memory-kib 64 >/dev/null
@@ -293,6 +300,14 @@ EOF
     --rate "$PG_RATE" --ramp-secs "$RAMP_SECS" --hold-secs "$HOLD_SECS" \
     --json "$out/postgres.json" "${hook[@]}" "${EXTRA[@]}"
   costs postgres
+  log "postgres: auth (login + credential) at $AUTH_RATE/s"
+  mapfile -t hook < <(hooks postgres-auth "$db" "${pids[@]}")
+  "$bin/urna-loadtest" --election "$election" --codes "$dir/codes.csv" \
+    --auth "http://127.0.0.1:$((first + 1))" --issuance "http://127.0.0.1:$((first + 2))" \
+    --board "http://127.0.0.1:$((first + 4))" --casting "http://127.0.0.1:$((first + 3))" \
+    --scenario auth --skip-voters "$cast_voters" --rate "$AUTH_RATE" --ramp-secs 2 --hold-secs 5 \
+    --json "$out/postgres-auth.json" "${hook[@]}" "${EXTRA[@]}"
+  costs postgres-auth
 }
 
 [ "$ONLY" = postgres ] || embedded
