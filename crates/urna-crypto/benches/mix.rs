@@ -6,7 +6,10 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
-use urna_crypto::{Context, EncryptionKey, MixBallots, SecretKey, ShuffleProof, shuffle};
+use urna_crypto::{
+    Context, EncryptedRanking, EncryptionKey, MixBallots, RankingShape, SecretKey, ShuffleProof,
+    shuffle,
+};
 
 const WIDTH: usize = 5;
 
@@ -50,5 +53,22 @@ fn mix(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mix);
+/// A voter's side and casting's side of a ranked contest of 5 options, 3 ranked.
+fn ranking(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+    let shape = RankingShape::new(5, 1, 5).unwrap();
+    let context = Context::ballot(&[1; 32], "ranked", &[2; 32]);
+    let positions = [2, 0, 1, 3, 0];
+    c.bench_function("ranking of 5: encrypt + prove", |b| {
+        b.iter(|| EncryptedRanking::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap())
+    });
+    let (ranking, _) =
+        EncryptedRanking::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap();
+    c.bench_function("ranking of 5: verify", |b| {
+        b.iter(|| ranking.verify(key.public_key(), &shape, &context).unwrap())
+    });
+}
+
+criterion_group!(benches, mix, ranking);
 criterion_main!(benches);

@@ -265,6 +265,10 @@ impl EncryptedContest {
 }
 
 impl ContestOpening {
+    pub(crate) fn new(values: Vec<u64>, nonces: Vec<Nonce>) -> Self {
+        Self { values, nonces }
+    }
+
     /// The values (one per option).
     pub fn values(&self) -> &[u64] {
         &self.values
@@ -290,18 +294,22 @@ impl ContestOpening {
         key: &EncryptionKey,
         contest: &EncryptedContest,
     ) -> Result<(), VerifyError> {
-        if self.values.len() != contest.ciphertexts.len() || self.nonces.len() != self.values.len()
-        {
+        self.check_ciphertexts(key, &contest.ciphertexts)
+    }
+
+    /// Checks that this opening reproduces `ciphertexts`, one per value (a ranked
+    /// contest's positions).
+    pub fn check_ciphertexts(
+        &self,
+        key: &EncryptionKey,
+        ciphertexts: &[Ciphertext],
+    ) -> Result<(), VerifyError> {
+        if self.values.len() != ciphertexts.len() || self.nonces.len() != self.values.len() {
             return Err(VerifyError::Opening);
         }
-        let all_match = self
-            .values
-            .iter()
-            .zip(&self.nonces)
-            .zip(&contest.ciphertexts)
-            .all(|((value, nonce), ciphertext)| {
-                key.encrypt_with_nonce(*value, nonce) == *ciphertext
-            });
+        let all_match = self.values.iter().zip(&self.nonces).zip(ciphertexts).all(
+            |((value, nonce), ciphertext)| key.encrypt_with_nonce(*value, nonce) == *ciphertext,
+        );
         if all_match {
             Ok(())
         } else {

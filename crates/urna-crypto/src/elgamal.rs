@@ -249,6 +249,20 @@ impl Ciphertext {
         )
     }
 
+    /// The homomorphic difference: encrypts the first message minus the second.
+    pub fn sub(&self, other: &Ciphertext) -> Ciphertext {
+        Self::from_points(
+            self.a.point() - other.a.point(),
+            self.b.point() - other.b.point(),
+        )
+    }
+
+    /// The homomorphic multiple: encrypts `k` times the message (with `k` times the
+    /// nonce).
+    pub fn scale(&self, k: &Scalar) -> Ciphertext {
+        Self::from_points(k * self.a.point(), k * self.b.point())
+    }
+
     /// The homomorphic sum of many ciphertexts (one compression at the end).
     pub fn sum<'a>(ciphertexts: impl IntoIterator<Item = &'a Ciphertext>) -> Ciphertext {
         let (a, b) = ciphertexts.into_iter().fold(

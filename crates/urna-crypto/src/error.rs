@@ -87,6 +87,9 @@ pub enum VerifyError {
     /// A Benaloh challenge: revealed randomness does not reproduce the ciphertext.
     #[error("revealed randomness does not match the ciphertext")]
     Opening,
+    /// The proof that a ranked contest's positions form a ranking.
+    #[error("ranking proof")]
+    Ranking,
     /// A shuffle proof: the output is not shown to be a re-encrypted permutation of the input.
     #[error("shuffle proof")]
     Shuffle,

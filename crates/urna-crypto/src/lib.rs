@@ -16,6 +16,7 @@ pub mod error;
 pub mod group;
 pub mod mix;
 pub mod proofs;
+pub mod ranking;
 pub mod threshold;
 pub mod transcript;
 
@@ -39,5 +40,6 @@ pub use proofs::batch::BatchVerifier;
 pub use proofs::dleq::DleqProof;
 pub use proofs::range::{RangeKind, RangeProof, RangeStatement};
 pub use proofs::schnorr::SchnorrProof;
+pub use ranking::{EncryptedRanking, RankingShape};
 pub use threshold::{PartialDecryption, VerifiedPartialDecryption};
 pub use transcript::{Context, Transcript};

@@ -136,6 +136,15 @@ pub struct ShuffleWitness {
 }
 
 impl ShuffleWitness {
+    /// A witness from a permutation (output row `i` is input row `permutation[i]`) and
+    /// the re-encryption nonces, row after row.
+    pub(crate) fn new(permutation: Vec<usize>, nonces: Vec<Scalar>) -> Self {
+        Self {
+            permutation,
+            nonces,
+        }
+    }
+
     pub(crate) fn permutation(&self) -> &[usize] {
         &self.permutation
     }

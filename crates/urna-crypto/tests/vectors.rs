@@ -20,8 +20,9 @@ use sha2::{Digest, Sha512};
 use urna_crypto::encoding::Encoder;
 use urna_crypto::group::hash_to_group;
 use urna_crypto::{
-    ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptionKey,
-    MixBallots, SchnorrProof, SecretKey, ShuffleProof, Transcript, shuffle,
+    ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptedRanking,
+    EncryptionKey, MixBallots, RankingShape, SchnorrProof, SecretKey, ShuffleProof, Transcript,
+    shuffle,
 };
 
 fn hex32(text: &str) -> [u8; 32] {
@@ -140,6 +141,14 @@ fn wire_values() -> Vec<(String, String)> {
     output.encode(&mut enc);
     proof.encode(&mut enc);
     out.insert("shuffle-3x2-output-and-proof", hex::encode(enc.finish()));
+
+    let shape = RankingShape::new(3, 1, 3).unwrap();
+    let (ranking, _) =
+        EncryptedRanking::encrypt(&key, &shape, &[2, 0, 1], &context, &mut rng).unwrap();
+    ranking.verify(key.public_key(), &shape, &context).unwrap();
+    let mut enc = Encoder::new();
+    ranking.encode(&mut enc);
+    out.insert("ranking-3-ranked-2", hex::encode(enc.finish()));
     // Sorted by name, as the file is.
     out.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }

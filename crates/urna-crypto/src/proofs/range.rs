@@ -46,6 +46,15 @@ pub enum RangeKind {
     Option,
     /// A contest's total (`"urna/v1/range/selection"`); `index` is the option count.
     Selection,
+    /// A ranking's occupancy bit (`"urna/v1/range/occupied"`); `index` is the
+    /// position, from 1.
+    Occupied,
+    /// A ranking's step between two occupancy bits (`"urna/v1/range/step"`); `index`
+    /// is the first position, from 1.
+    Step,
+    /// A ranking's number of options ranked (`"urna/v1/range/ranked"`); `index` is the
+    /// option count.
+    Ranked,
 }
 
 impl RangeKind {
@@ -53,6 +62,9 @@ impl RangeKind {
         match self {
             Self::Option => "urna/v1/range/option",
             Self::Selection => "urna/v1/range/selection",
+            Self::Occupied => "urna/v1/range/occupied",
+            Self::Step => "urna/v1/range/step",
+            Self::Ranked => "urna/v1/range/ranked",
         }
     }
 
@@ -60,6 +72,7 @@ impl RangeKind {
         match self {
             Self::Option => VerifyError::Range,
             Self::Selection => VerifyError::Selection,
+            Self::Occupied | Self::Step | Self::Ranked => VerifyError::Ranking,
         }
     }
 }
