@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use urna_crypto::{
-    Context, EncryptedRanking, EncryptionKey, MixBallots, RankingShape, SecretKey, ShuffleProof,
+    ContestShape, Context, EncryptedContest, EncryptionKey, MixBallots, SecretKey, ShuffleProof,
     shuffle,
 };
 
@@ -57,14 +57,14 @@ fn mix(c: &mut Criterion) {
 fn ranking(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
-    let shape = RankingShape::new(5, 1, 5).unwrap();
+    let shape = ContestShape::ranked(5, 1, 5).unwrap();
     let context = Context::ballot(&[1; 32], "ranked", &[2; 32]);
     let positions = [2, 0, 1, 3, 0];
     c.bench_function("ranking of 5: encrypt + prove", |b| {
-        b.iter(|| EncryptedRanking::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap())
+        b.iter(|| EncryptedContest::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap())
     });
     let (ranking, _) =
-        EncryptedRanking::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap();
+        EncryptedContest::encrypt(&key, &shape, &positions, &context, &mut rng).unwrap();
     c.bench_function("ranking of 5: verify", |b| {
         b.iter(|| ranking.verify(key.public_key(), &shape, &context).unwrap())
     });

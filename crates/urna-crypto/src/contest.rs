@@ -1,5 +1,7 @@
 //! An encrypted contest: one ciphertext per option, a range proof per option, and a
-//! selection-limit proof on their sum.
+//! selection-limit proof on their sum; or, for a ranked contest tallied by mix-net,
+//! one rank position per option with the proof that they form a ranking
+//! ([`crate::ranking`]).
 //!
 //! This is the unit the casting service and the verifier check, and the unit that is
 //! added up homomorphically at the tally. Which contests a ballot has, and what each
@@ -15,6 +17,7 @@ use crate::encoding::{Decoder, Encoder};
 use crate::error::{DecodeError, Error, VerifyError};
 use crate::proofs::batch::{BatchVerifier, Batchable, Terms, Weights, verify_single};
 use crate::proofs::range::{Bound, MAX_BRANCHES, RangeKind, RangeProof, RangeStatement};
+use crate::ranking::{CheckedRanking, RankingProof, RankingShape, ranked_count};
 use crate::transcript::Context;
 
 /// The most options a contest may have.
@@ -29,6 +32,8 @@ pub struct ContestShape {
     max_value: u64,
     min_total: u64,
     max_total: u64,
+    /// For a ranked contest: the values are rank positions, proven a ranking.
+    ranking: Option<RankingShape>,
 }
 
 impl ContestShape {
@@ -57,7 +62,29 @@ impl ContestShape {
             max_value,
             min_total,
             max_total,
+            ranking: None,
         })
+    }
+
+    /// A ranked contest's shape: each option's value is its rank position (1 for the
+    /// first choice, 0 if unranked), and a voter ranks `min_ranked` to `max_ranked`
+    /// options; the values are proven to be exactly the positions `1 … r`. The value
+    /// range is then `0..=options` and the sum's `r(r+1)/2` for those limits.
+    pub fn ranked(options: u32, min_ranked: u32, max_ranked: u32) -> Result<Self, Error> {
+        let ranking = RankingShape::new(options, min_ranked, max_ranked)?;
+        let triangle = |r: u32| u64::from(r) * (u64::from(r) + 1) / 2;
+        Ok(Self {
+            options,
+            max_value: u64::from(options),
+            min_total: triangle(min_ranked),
+            max_total: triangle(max_ranked),
+            ranking: Some(ranking),
+        })
+    }
+
+    /// The ranking's shape, for a ranked contest.
+    pub fn ranking(&self) -> Option<&RankingShape> {
+        self.ranking.as_ref()
     }
 
     /// Number of options.
@@ -84,7 +111,8 @@ impl ContestShape {
     /// `0..=options·max_value`, which every ballot with valid options meets anyway
     /// (approval, score without a budget).
     pub fn has_selection_proof(&self) -> bool {
-        !(self.min_total == 0 && self.max_total == u64::from(self.options) * self.max_value)
+        self.ranking.is_none()
+            && !(self.min_total == 0 && self.max_total == u64::from(self.options) * self.max_value)
     }
 
     fn option_statement<'a>(
@@ -125,6 +153,8 @@ pub struct EncryptedContest {
     ciphertexts: Vec<Ciphertext>,
     proofs: Vec<RangeProof>,
     selection: Option<RangeProof>,
+    /// A ranked contest's proof (then `proofs` is empty and `selection` is `None`).
+    ranking: Option<RankingProof>,
 }
 
 /// The secret opening of an encrypted contest: the values and the encryption nonces.
@@ -146,6 +176,26 @@ impl EncryptedContest {
     ) -> Result<(Self, ContestOpening), Error> {
         if values.len() != shape.options as usize {
             return Err(Error::Parameters("one value per option"));
+        }
+        if let Some(ranking) = &shape.ranking {
+            let ranked = ranked_count(values, ranking)?;
+            let (ciphertexts, nonces): (Vec<Ciphertext>, Vec<Nonce>) =
+                values.iter().map(|&v| key.encrypt(v, rng)).unzip();
+            let proof = RankingProof::prove(
+                key,
+                ranking,
+                (values, ranked),
+                (&ciphertexts, &nonces),
+                context,
+                rng,
+            )?;
+            let contest = Self {
+                ciphertexts,
+                proofs: Vec::new(),
+                selection: None,
+                ranking: Some(proof),
+            };
+            return Ok((contest, ContestOpening::new(values.to_vec(), nonces)));
         }
         let total = values.iter().try_fold(0u64, |sum, v| sum.checked_add(*v));
         if !total.is_some_and(|t| (shape.min_total..=shape.max_total).contains(&t)) {
@@ -179,6 +229,7 @@ impl EncryptedContest {
             ciphertexts,
             proofs,
             selection,
+            ranking: None,
         };
         let opening = ContestOpening {
             values: values.to_vec(),
@@ -207,6 +258,9 @@ impl EncryptedContest {
             shape,
             context,
         };
+        if shape.ranking.is_some() {
+            return verify_single(&item, key, seed.as_slice(), VerifyError::Ranking);
+        }
         verify_single(&item, key, seed.as_slice(), VerifyError::Range).or_else(|_| {
             // The combined check failed: find the proof to blame, for the report.
             for (index, (ciphertext, proof)) in
@@ -223,11 +277,15 @@ impl EncryptedContest {
     }
 
     /// Appends the encoding: the option count (`u32`), each ciphertext, each option
-    /// proof, then the selection proof if the shape has one.
+    /// proof, then the selection proof if the shape has one; for a ranked contest the
+    /// option count, each position's ciphertext, then the ranking proof.
     pub fn encode(&self, out: &mut Encoder) {
         out.len(self.ciphertexts.len());
         for ciphertext in &self.ciphertexts {
             ciphertext.encode(out);
+        }
+        if let Some(ranking) = &self.ranking {
+            ranking.encode(out);
         }
         for proof in &self.proofs {
             proof.encode(out);
@@ -246,6 +304,14 @@ impl EncryptedContest {
         let ciphertexts = (0..options)
             .map(|_| Ciphertext::decode(input))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(ranking) = &shape.ranking {
+            return Ok(Self {
+                ciphertexts,
+                proofs: Vec::new(),
+                selection: None,
+                ranking: Some(RankingProof::decode(input, ranking)?),
+            });
+        }
         let option_branches = (shape.max_value + 1) as usize;
         let proofs = (0..options)
             .map(|_| RangeProof::decode(input, option_branches))
@@ -260,6 +326,7 @@ impl EncryptedContest {
             ciphertexts,
             proofs,
             selection,
+            ranking: None,
         })
     }
 }
@@ -339,6 +406,19 @@ impl Batchable for Checked<'_> {
         terms: &mut Terms,
     ) -> Result<(), VerifyError> {
         let contest = self.contest;
+        match (&contest.ranking, &self.shape.ranking) {
+            (Some(proof), Some(shape)) => {
+                let ranking = CheckedRanking {
+                    positions: &contest.ciphertexts,
+                    proof,
+                    shape,
+                    context: self.context,
+                };
+                return ranking.equations(key, weights, terms);
+            }
+            (None, None) => {}
+            _ => return Err(VerifyError::Shape),
+        }
         if contest.ciphertexts.len() != self.shape.options as usize
             || contest.proofs.len() != contest.ciphertexts.len()
             || contest.selection.is_some() != self.shape.has_selection_proof()

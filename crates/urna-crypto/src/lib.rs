@@ -40,6 +40,6 @@ pub use proofs::batch::BatchVerifier;
 pub use proofs::dleq::DleqProof;
 pub use proofs::range::{RangeKind, RangeProof, RangeStatement};
 pub use proofs::schnorr::SchnorrProof;
-pub use ranking::{EncryptedRanking, RankingShape};
+pub use ranking::RankingShape;
 pub use threshold::{PartialDecryption, VerifiedPartialDecryption};
 pub use transcript::{Context, Transcript};

@@ -17,16 +17,18 @@
 //! Together: the `vᵢ` are `1 … r` once each and zeros elsewhere. Every proof is bound to
 //! the ballot's context (election, contest, credential). Size `O(n)`: for 5 options
 //! 320 bytes of positions, 320 of bits, 2,304 of range proofs and 928 of shuffle proof.
+//!
+//! [`EncryptedContest`](crate::EncryptedContest) carries it for a shape made with
+//! [`ContestShape::ranked`](crate::ContestShape::ranked).
 
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
 
-use crate::contest::ContestOpening;
 use crate::elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey};
 use crate::encoding::{Decoder, Encoder};
 use crate::error::{DecodeError, Error, VerifyError};
 use crate::mix::{MixBallots, ShuffleProof, ShuffleWitness};
-use crate::proofs::batch::{Batchable, Terms, Weights, verify_single};
+use crate::proofs::batch::{Batchable, Terms, Weights};
 use crate::proofs::range::{RangeKind, RangeProof, RangeStatement};
 use crate::transcript::Context;
 
@@ -104,10 +106,9 @@ impl RankingShape {
     }
 }
 
-/// A ranked contest's encrypted positions with the proof that they form a ranking.
+/// The proof that encrypted positions form a ranking (everything but the positions).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncryptedRanking {
-    positions: Vec<Ciphertext>,
+pub(crate) struct RankingProof {
     occupied: Vec<Ciphertext>,
     occupied_proofs: Vec<RangeProof>,
     step_proofs: Vec<RangeProof>,
@@ -115,24 +116,18 @@ pub struct EncryptedRanking {
     permutation: ShuffleProof,
 }
 
-impl EncryptedRanking {
-    /// Encrypts `positions` (one per option: its rank, 1 for the first choice, 0 if
-    /// unranked) and proves them a ranking of `shape` under `context`. The opening
-    /// holds the positions and their nonces (for a Benaloh challenge).
-    pub fn encrypt<R: CryptoRng + ?Sized>(
+impl RankingProof {
+    /// Proves that `ciphertexts` (encrypting `positions` with `nonces`) form a ranking
+    /// of `ranked` options.
+    pub(crate) fn prove<R: CryptoRng + ?Sized>(
         key: &EncryptionKey,
         shape: &RankingShape,
-        positions: &[u64],
+        (positions, ranked): (&[u64], usize),
+        (ciphertexts, nonces): (&[Ciphertext], &[Nonce]),
         context: &Context,
         rng: &mut R,
-    ) -> Result<(Self, ContestOpening), Error> {
+    ) -> Result<Self, Error> {
         let n = shape.options as usize;
-        let ranked = ranked_count(positions, n)?;
-        if !(shape.min_ranked as usize..=shape.max_ranked as usize).contains(&ranked) {
-            return Err(Error::Parameters(
-                "number ranked outside the contest's limits",
-            ));
-        }
 
         // 1-3: occupancy bits and their proofs.
         let bits: Vec<u64> = (1..=n).map(|p| u64::from(p <= ranked)).collect();
@@ -163,8 +158,6 @@ impl EncryptedRanking {
 
         // 4: the positions, as a shuffle of Zₚ = p·Bₚ. Option i ranked p comes from
         // row p − 1; unranked options take the unused rows r … n − 1 in turn.
-        let (ciphertexts, nonces): (Vec<Ciphertext>, Vec<Nonce>) =
-            positions.iter().map(|&v| key.encrypt(v, rng)).unzip();
         let mut spare = ranked..n;
         let permutation: Vec<usize> = positions
             .iter()
@@ -175,15 +168,15 @@ impl EncryptedRanking {
             .collect();
         let reencryption: Vec<Scalar> = permutation
             .iter()
-            .zip(&nonces)
+            .zip(nonces)
             .map(|(&row, nonce)| {
                 nonce.scalar() - Scalar::from(row as u64 + 1) * bit_nonces[row].scalar()
             })
             .collect();
         let scaled = MixBallots::new(1, scaled_bits(&occupied))?;
-        let output = MixBallots::new(1, ciphertexts.clone())?;
+        let output = MixBallots::new(1, ciphertexts.to_vec())?;
         let witness = ShuffleWitness::new(permutation, reencryption);
-        let proof = ShuffleProof::prove(
+        let permutation = ShuffleProof::prove(
             key,
             &scaled,
             &output,
@@ -191,52 +184,19 @@ impl EncryptedRanking {
             &shuffle_context(context),
             rng,
         )?;
-        let ranking = Self {
-            positions: ciphertexts,
+        Ok(Self {
             occupied,
             occupied_proofs,
             step_proofs,
             count_proof,
-            permutation: proof,
-        };
-        Ok((ranking, ContestOpening::new(positions.to_vec(), nonces)))
+            permutation,
+        })
     }
 
-    /// The encrypted rank positions, in option order: the row this ballot brings to
-    /// the mix-net.
-    pub fn positions(&self) -> &[Ciphertext] {
-        &self.positions
-    }
-
-    /// Verifies every proof: the range proofs in one combined check, then the shuffle.
-    pub fn verify(
-        &self,
-        key: &PublicKey,
-        shape: &RankingShape,
-        context: &Context,
-    ) -> Result<(), VerifyError> {
-        let mut seed = Encoder::new();
-        seed.bytes(context.as_bytes());
-        self.encode(&mut seed);
-        let ranges = Ranges {
-            ranking: self,
-            shape,
-            context,
-        };
-        verify_single(&ranges, key, seed.as_slice(), VerifyError::Ranking)?;
-        let scaled =
-            MixBallots::new(1, scaled_bits(&self.occupied)).map_err(|_| VerifyError::Shape)?;
-        let output = MixBallots::new(1, self.positions.clone()).map_err(|_| VerifyError::Shape)?;
-        self.permutation
-            .verify(key, &scaled, &output, &shuffle_context(context))
-            .map_err(|_| VerifyError::Ranking)
-    }
-
-    /// Appends the encoding: the option count (`u32`), the positions, the occupancy
-    /// bits, their proofs, the step proofs, the count proof, the shuffle proof.
-    pub fn encode(&self, out: &mut Encoder) {
-        out.len(self.positions.len());
-        for ciphertext in self.positions.iter().chain(&self.occupied) {
+    /// Appends the occupancy bits, their proofs, the step proofs, the count proof and
+    /// the shuffle proof.
+    pub(crate) fn encode(&self, out: &mut Encoder) {
+        for ciphertext in &self.occupied {
             ciphertext.encode(out);
         }
         for proof in self.occupied_proofs.iter().chain(&self.step_proofs) {
@@ -246,19 +206,15 @@ impl EncryptedRanking {
         self.permutation.encode(out);
     }
 
-    /// Reads an encoding that must match `shape` exactly.
-    pub fn decode(input: &mut Decoder<'_>, shape: &RankingShape) -> Result<Self, DecodeError> {
-        let n = input.len(MAX_RANKED_OPTIONS as usize)?;
-        if n != shape.options as usize {
-            return Err(DecodeError::Length);
-        }
-        let ciphertexts = |input: &mut Decoder<'_>| {
-            (0..n)
-                .map(|_| Ciphertext::decode(input))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        let positions = ciphertexts(input)?;
-        let occupied = ciphertexts(input)?;
+    /// Reads the proof of a ranking of `shape`.
+    pub(crate) fn decode(
+        input: &mut Decoder<'_>,
+        shape: &RankingShape,
+    ) -> Result<Self, DecodeError> {
+        let n = shape.options as usize;
+        let occupied = (0..n)
+            .map(|_| Ciphertext::decode(input))
+            .collect::<Result<Vec<_>, _>>()?;
         let bits = |input: &mut Decoder<'_>, count: usize| {
             (0..count)
                 .map(|_| RangeProof::decode(input, 2))
@@ -270,7 +226,6 @@ impl EncryptedRanking {
         let count_proof = RangeProof::decode(input, count_branches)?;
         let permutation = ShuffleProof::decode(input, n, 1)?;
         Ok(Self {
-            positions,
             occupied,
             occupied_proofs,
             step_proofs,
@@ -281,8 +236,9 @@ impl EncryptedRanking {
 }
 
 /// The number of options ranked, if `positions` (one per option) use exactly
-/// `1 … r` once each and zeros elsewhere.
-fn ranked_count(positions: &[u64], n: usize) -> Result<usize, Error> {
+/// `1 … r` once each and zeros elsewhere, with `r` within the shape's limits.
+pub(crate) fn ranked_count(positions: &[u64], shape: &RankingShape) -> Result<usize, Error> {
+    let n = shape.options as usize;
     if positions.len() != n {
         return Err(Error::Parameters("one position per option"));
     }
@@ -298,13 +254,17 @@ fn ranked_count(positions: &[u64], n: usize) -> Result<usize, Error> {
         *slot = true;
     }
     let ranked = used.iter().filter(|&&u| u).count();
-    if used[..ranked].iter().all(|&u| u) {
-        Ok(ranked)
-    } else {
-        Err(Error::Parameters(
+    if !used[..ranked].iter().all(|&u| u) {
+        return Err(Error::Parameters(
             "rank positions must be 1 to r without gaps",
-        ))
+        ));
     }
+    if !(shape.min_ranked as usize..=shape.max_ranked as usize).contains(&ranked) {
+        return Err(Error::Parameters(
+            "number ranked outside the contest's limits",
+        ));
+    }
+    Ok(ranked)
 }
 
 /// `Zₚ = p·Bₚ` for `p = 1 … n`.
@@ -321,43 +281,59 @@ fn shuffle_context(context: &Context) -> Context {
     Context::new("ranking").with(context.as_bytes())
 }
 
-/// The range proofs of a ranking, for one combined check.
-struct Ranges<'a> {
-    ranking: &'a EncryptedRanking,
-    shape: &'a RankingShape,
-    context: &'a Context,
+/// A ranking with the statement it is checked against. In a batch its range proofs
+/// join the combined check; its shuffle proof, whose challenge hashes recomputed
+/// commitments, is checked at once when the item is added.
+pub(crate) struct CheckedRanking<'a> {
+    pub(crate) positions: &'a [Ciphertext],
+    pub(crate) proof: &'a RankingProof,
+    pub(crate) shape: &'a RankingShape,
+    pub(crate) context: &'a Context,
 }
 
-impl Batchable for Ranges<'_> {
+impl Batchable for CheckedRanking<'_> {
     fn equations(
         &self,
         key: &PublicKey,
         weights: &mut dyn Weights,
         terms: &mut Terms,
     ) -> Result<(), VerifyError> {
-        let (r, n) = (self.ranking, self.shape.options as usize);
-        if r.positions.len() != n
-            || r.occupied.len() != n
-            || r.occupied_proofs.len() != n
-            || r.step_proofs.len() != n - 1
+        let (proof, n) = (self.proof, self.shape.options as usize);
+        if self.positions.len() != n
+            || proof.occupied.len() != n
+            || proof.occupied_proofs.len() != n
+            || proof.step_proofs.len() != n - 1
         {
             return Err(VerifyError::Shape);
         }
-        for (p, (bit, proof)) in r.occupied.iter().zip(&r.occupied_proofs).enumerate() {
+        let scaled =
+            MixBallots::new(1, scaled_bits(&proof.occupied)).map_err(|_| VerifyError::Shape)?;
+        let output = MixBallots::new(1, self.positions.to_vec()).map_err(|_| VerifyError::Shape)?;
+        proof
+            .permutation
+            .verify(key, &scaled, &output, &shuffle_context(self.context))
+            .map_err(|_| VerifyError::Ranking)?;
+        for (p, (bit, range)) in proof
+            .occupied
+            .iter()
+            .zip(&proof.occupied_proofs)
+            .enumerate()
+        {
             let statement = self
                 .shape
                 .bit(RangeKind::Occupied, bit, p as u64 + 1, self.context);
-            proof.equations(key, &statement, weights, terms)?;
+            range.equations(key, &statement, weights, terms)?;
         }
-        for (p, proof) in r.step_proofs.iter().enumerate() {
-            let step = r.occupied[p].sub(&r.occupied[p + 1]);
+        for (p, range) in proof.step_proofs.iter().enumerate() {
+            let step = proof.occupied[p].sub(&proof.occupied[p + 1]);
             let statement = self
                 .shape
                 .bit(RangeKind::Step, &step, p as u64 + 1, self.context);
-            proof.equations(key, &statement, weights, terms)?;
+            range.equations(key, &statement, weights, terms)?;
         }
-        let sum = Ciphertext::sum(&r.occupied);
-        r.count_proof
+        let sum = Ciphertext::sum(&proof.occupied);
+        proof
+            .count_proof
             .equations(key, &self.shape.count(&sum, self.context), weights, terms)
     }
 }
@@ -368,12 +344,16 @@ mod tests {
 
     #[test]
     fn only_rankings_without_gaps_or_repeats_count() {
-        assert_eq!(ranked_count(&[2, 0, 1, 3], 4), Ok(3));
-        assert_eq!(ranked_count(&[0, 0, 0], 3), Ok(0));
-        assert_eq!(ranked_count(&[1], 1), Ok(1));
-        assert!(ranked_count(&[1, 1, 0], 3).is_err(), "repeat");
-        assert!(ranked_count(&[1, 3, 0], 3).is_err(), "gap");
-        assert!(ranked_count(&[1, 4, 2], 3).is_err(), "beyond");
-        assert!(ranked_count(&[1, 2], 3).is_err(), "length");
+        let shape = |n| RankingShape::new(n, 0, n).unwrap();
+        assert_eq!(ranked_count(&[2, 0, 1, 3], &shape(4)), Ok(3));
+        assert_eq!(ranked_count(&[0, 0, 0], &shape(3)), Ok(0));
+        assert_eq!(ranked_count(&[1], &shape(1)), Ok(1));
+        assert!(ranked_count(&[1, 1, 0], &shape(3)).is_err(), "repeat");
+        assert!(ranked_count(&[1, 3, 0], &shape(3)).is_err(), "gap");
+        assert!(ranked_count(&[1, 4, 2], &shape(3)).is_err(), "beyond");
+        assert!(ranked_count(&[1, 2], &shape(3)).is_err(), "length");
+        let limited = RankingShape::new(3, 1, 2).unwrap();
+        assert!(ranked_count(&[0, 0, 0], &limited).is_err(), "too few");
+        assert!(ranked_count(&[1, 2, 3], &limited).is_err(), "too many");
     }
 }

@@ -10,8 +10,9 @@ use urna_crypto::dkg::{
 };
 use urna_crypto::encoding::Decoder;
 use urna_crypto::{
-    BallotLayout, Ciphertext, ContestShape, DleqProof, Element, EncryptedBallot, EncryptedContest,
-    PartialDecryption, PublicKey, RangeProof, SchnorrProof,
+    BallotLayout, Ciphertext, ContestShape, Context, DleqProof, Element, EncryptedBallot,
+    EncryptedContest, EncryptionKey, MixBallots, PartialDecryption, PublicKey, RangeProof,
+    SchnorrProof, SecretKey, ShuffleProof, shuffle,
 };
 
 fn layout() -> BallotLayout {
@@ -20,6 +21,7 @@ fn layout() -> BallotLayout {
         vec![
             ("a".into(), ContestShape::new(3, 1, 1, 1).unwrap()),
             ("b".into(), ContestShape::new(2, 3, 0, 6).unwrap()),
+            ("c".into(), ContestShape::ranked(3, 1, 3).unwrap()),
         ],
     )
     .unwrap()
@@ -33,6 +35,12 @@ fn decode_everything(bytes: &[u8]) {
         &mut Decoder::new(bytes),
         &ContestShape::new(5, 1, 1, 1).unwrap(),
     );
+    let _ = EncryptedContest::decode(
+        &mut Decoder::new(bytes),
+        &ContestShape::ranked(4, 0, 4).unwrap(),
+    );
+    let _ = MixBallots::decode(&mut Decoder::new(bytes));
+    let _ = ShuffleProof::decode(&mut Decoder::new(bytes), 3, 2);
     let _ = RangeProof::decode(&mut Decoder::new(bytes), 2);
     let _ = Ciphertext::decode(&mut Decoder::new(bytes));
     let _ = SchnorrProof::decode(&mut Decoder::new(bytes));
@@ -78,6 +86,34 @@ proptest! {
         let params = DkgParameters::new([3; 32], 2, 3).unwrap();
         let dealer = Dealer::new(&params, 1, &mut rng).unwrap();
         let mut bytes = dealer.dealing().to_bytes();
+        for (index, value) in &flips {
+            let i = index.index(bytes.len());
+            bytes[i] ^= value;
+        }
+        decode_everything(&bytes);
+        let truncated = &bytes[..cut.index(bytes.len() + 1)];
+        decode_everything(truncated);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn corrupted_rankings_and_shuffles_never_panic(seed in any::<u64>(), flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), cut in any::<prop::sample::Index>()) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+        let context = Context::new("fuzz");
+        let shape = ContestShape::ranked(4, 0, 4).unwrap();
+        let (ranking, _) = EncryptedContest::encrypt(&key, &shape, &[0, 2, 1, 0], &context, &mut rng).unwrap();
+        let rows = MixBallots::new(2, (0..6).map(|m| key.encrypt(m, &mut rng).0).collect()).unwrap();
+        let (output, witness) = shuffle(&key, &rows, &mut rng);
+        let proof = ShuffleProof::prove(&key, &rows, &output, &witness, &context, &mut rng).unwrap();
+        let mut enc = urna_crypto::encoding::Encoder::new();
+        ranking.encode(&mut enc);
+        output.encode(&mut enc);
+        proof.encode(&mut enc);
+        let mut bytes = enc.finish();
         for (index, value) in &flips {
             let i = index.index(bytes.len());
             bytes[i] ^= value;

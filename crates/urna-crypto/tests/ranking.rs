@@ -10,7 +10,8 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use urna_crypto::encoding::{Decoder, Encoder};
 use urna_crypto::{
-    Context, EncryptedRanking, EncryptionKey, Error, RankingShape, SecretKey, VerifyError,
+    BatchVerifier, ContestShape, Context, EncryptedContest, EncryptionKey, Error, SecretKey,
+    VerifyError,
 };
 
 struct Fixture {
@@ -34,24 +35,22 @@ fn fixture(seed: u64) -> Fixture {
 }
 
 impl Fixture {
-    fn encrypt(&mut self, shape: &RankingShape, positions: &[u64]) -> EncryptedRanking {
+    fn encrypt(&mut self, shape: &ContestShape, positions: &[u64]) -> EncryptedContest {
         let (ranking, opening) =
-            EncryptedRanking::encrypt(&self.key, shape, positions, &self.context, &mut self.rng)
+            EncryptedContest::encrypt(&self.key, shape, positions, &self.context, &mut self.rng)
                 .unwrap();
-        opening
-            .check_ciphertexts(&self.key, ranking.positions())
-            .unwrap();
+        opening.check(&self.key, &ranking).unwrap();
         assert_eq!(opening.values(), positions);
         ranking
     }
 
-    fn verify(&self, shape: &RankingShape, ranking: &EncryptedRanking) -> Result<(), VerifyError> {
+    fn verify(&self, shape: &ContestShape, ranking: &EncryptedContest) -> Result<(), VerifyError> {
         ranking.verify(self.key.public_key(), shape, &self.context)
     }
 
-    fn decrypt(&self, ranking: &EncryptedRanking) -> Vec<u64> {
+    fn decrypt(&self, ranking: &EncryptedContest) -> Vec<u64> {
         ranking
-            .positions()
+            .ciphertexts()
             .iter()
             .map(|c| {
                 let m = self.secret.decrypt(c);
@@ -66,25 +65,25 @@ impl Fixture {
     /// `positions` (what a lying device would send), decoded again.
     fn with_positions(
         &mut self,
-        shape: &RankingShape,
-        ranking: &EncryptedRanking,
+        shape: &ContestShape,
+        ranking: &EncryptedContest,
         positions: &[u64],
-    ) -> EncryptedRanking {
+    ) -> EncryptedContest {
         let mut bytes = encode(ranking);
         for (i, &v) in positions.iter().enumerate() {
             let (ciphertext, _) = self.key.encrypt(v, &mut self.rng);
             bytes[4 + 64 * i..4 + 64 * (i + 1)].copy_from_slice(&ciphertext.to_bytes());
         }
-        EncryptedRanking::decode(&mut Decoder::new(&bytes), shape).unwrap()
+        EncryptedContest::decode(&mut Decoder::new(&bytes), shape).unwrap()
     }
 
     /// The same, replacing the occupancy bits.
     fn with_bits(
         &mut self,
-        shape: &RankingShape,
-        ranking: &EncryptedRanking,
+        shape: &ContestShape,
+        ranking: &EncryptedContest,
         bits: &[u64],
-    ) -> EncryptedRanking {
+    ) -> EncryptedContest {
         let n = shape.options() as usize;
         let mut bytes = encode(ranking);
         for (p, &bit) in bits.iter().enumerate() {
@@ -92,11 +91,11 @@ impl Fixture {
             let at = 4 + 64 * (n + p);
             bytes[at..at + 64].copy_from_slice(&ciphertext.to_bytes());
         }
-        EncryptedRanking::decode(&mut Decoder::new(&bytes), shape).unwrap()
+        EncryptedContest::decode(&mut Decoder::new(&bytes), shape).unwrap()
     }
 }
 
-fn encode(ranking: &EncryptedRanking) -> Vec<u8> {
+fn encode(ranking: &EncryptedContest) -> Vec<u8> {
     let mut enc = Encoder::new();
     ranking.encode(&mut enc);
     enc.finish()
@@ -105,7 +104,7 @@ fn encode(ranking: &EncryptedRanking) -> Vec<u8> {
 #[test]
 fn every_allowed_ranking_verifies_and_decrypts_to_itself() {
     let mut f = fixture(1);
-    let shape = RankingShape::new(4, 0, 4).unwrap();
+    let shape = ContestShape::ranked(4, 0, 4).unwrap();
     for positions in [
         [1, 2, 3, 4],
         [4, 3, 2, 1],
@@ -118,10 +117,10 @@ fn every_allowed_ranking_verifies_and_decrypts_to_itself() {
         f.verify(&shape, &ranking).unwrap();
         assert_eq!(f.decrypt(&ranking), positions);
         let bytes = encode(&ranking);
-        let decoded = EncryptedRanking::decode(&mut Decoder::new(&bytes), &shape).unwrap();
+        let decoded = EncryptedContest::decode(&mut Decoder::new(&bytes), &shape).unwrap();
         assert_eq!(decoded, ranking);
     }
-    let single = RankingShape::new(1, 1, 1).unwrap();
+    let single = ContestShape::ranked(1, 1, 1).unwrap();
     let ranking = f.encrypt(&single, &[1]);
     f.verify(&single, &ranking).unwrap();
 }
@@ -129,7 +128,7 @@ fn every_allowed_ranking_verifies_and_decrypts_to_itself() {
 #[test]
 fn the_device_cannot_encrypt_what_is_not_an_allowed_ranking() {
     let mut f = fixture(2);
-    let shape = RankingShape::new(4, 2, 3).unwrap();
+    let shape = ContestShape::ranked(4, 2, 3).unwrap();
     for positions in [
         &[1, 1, 2, 0][..],
         &[1, 3, 0, 0],
@@ -138,18 +137,18 @@ fn the_device_cannot_encrypt_what_is_not_an_allowed_ranking() {
         &[1, 2, 3, 4],
         &[1, 2, 0],
     ] {
-        let result = EncryptedRanking::encrypt(&f.key, &shape, positions, &f.context, &mut f.rng);
+        let result = EncryptedContest::encrypt(&f.key, &shape, positions, &f.context, &mut f.rng);
         assert!(matches!(result, Err(Error::Parameters(_))), "{positions:?}");
     }
-    assert!(RankingShape::new(0, 0, 0).is_err());
-    assert!(RankingShape::new(3, 2, 1).is_err());
-    assert!(RankingShape::new(3, 0, 4).is_err());
+    assert!(ContestShape::ranked(0, 0, 0).is_err());
+    assert!(ContestShape::ranked(3, 2, 1).is_err());
+    assert!(ContestShape::ranked(3, 0, 4).is_err());
 }
 
 #[test]
 fn lying_positions_are_refused() {
     let mut f = fixture(3);
-    let shape = RankingShape::new(4, 1, 4).unwrap();
+    let shape = ContestShape::ranked(4, 1, 4).unwrap();
     let honest = f.encrypt(&shape, &[2, 0, 1, 3]);
     // Repeats, gaps, a position beyond the options, more or fewer options ranked than
     // the occupancy bits say; then the honest positions, freshly re-encrypted.
@@ -176,7 +175,7 @@ fn lying_positions_are_refused() {
 #[test]
 fn lying_occupancy_bits_are_refused() {
     let mut f = fixture(4);
-    let shape = RankingShape::new(4, 0, 4).unwrap();
+    let shape = ContestShape::ranked(4, 0, 4).unwrap();
     let honest = f.encrypt(&shape, &[2, 0, 1, 3]);
     for bits in [
         [1, 1, 1, 1],
@@ -197,7 +196,7 @@ fn lying_occupancy_bits_are_refused() {
 #[test]
 fn a_ranking_is_bound_to_its_ballot_and_shape() {
     let mut f = fixture(5);
-    let shape = RankingShape::new(3, 1, 3).unwrap();
+    let shape = ContestShape::ranked(3, 1, 3).unwrap();
     let ranking = f.encrypt(&shape, &[1, 0, 2]);
     for context in [
         Context::ballot(&[3; 32], "steering", &[5; 32]),
@@ -210,13 +209,13 @@ fn a_ranking_is_bound_to_its_ballot_and_shape() {
         );
     }
     // Other limits change the count proof's statement (same branch count: 1..=3 vs 0..=2).
-    let other = RankingShape::new(3, 0, 2).unwrap();
+    let other = ContestShape::ranked(3, 0, 2).unwrap();
     assert_eq!(f.verify(&other, &ranking), Err(VerifyError::Ranking));
     let bytes = encode(&ranking);
     assert!(
-        EncryptedRanking::decode(
+        EncryptedContest::decode(
             &mut Decoder::new(&bytes),
-            &RankingShape::new(4, 1, 3).unwrap()
+            &ContestShape::ranked(4, 1, 3).unwrap()
         )
         .is_err()
     );
@@ -225,20 +224,44 @@ fn a_ranking_is_bound_to_its_ballot_and_shape() {
 #[test]
 fn every_changed_byte_is_refused() {
     let mut f = fixture(6);
-    let shape = RankingShape::new(3, 1, 3).unwrap();
+    let shape = ContestShape::ranked(3, 1, 3).unwrap();
     let ranking = f.encrypt(&shape, &[2, 1, 0]);
     let bytes = encode(&ranking);
     for index in 0..bytes.len() {
         let mut tampered = bytes.clone();
         tampered[index] ^= 0x01;
         let mut input = Decoder::new(&tampered);
-        if let Ok(decoded) = EncryptedRanking::decode(&mut input, &shape) {
+        if let Ok(decoded) = EncryptedContest::decode(&mut input, &shape) {
             assert!(
                 !input.is_empty() || f.verify(&shape, &decoded).is_err(),
                 "byte {index} still verifies"
             );
         }
     }
+}
+
+#[test]
+fn a_batch_names_the_lying_ranking() {
+    let mut f = fixture(7);
+    let shape = ContestShape::ranked(4, 1, 4).unwrap();
+    assert!(shape.ranking().is_some() && !shape.has_selection_proof());
+    let good = f.encrypt(&shape, &[1, 2, 0, 0]);
+    let other = f.encrypt(&shape, &[0, 0, 2, 1]);
+    let lying = f.with_positions(&shape, &other, &[1, 1, 0, 0]);
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let mut batch = BatchVerifier::new(*f.key.public_key(), &mut rng);
+    batch.add_contest("good", &good, &shape, &f.context);
+    batch.add_contest("other", &other, &shape, &f.context);
+    batch.verify().unwrap();
+    let mut batch = BatchVerifier::new(*f.key.public_key(), &mut rng);
+    batch.add_contest("good", &good, &shape, &f.context);
+    batch.add_contest("lying", &lying, &shape, &f.context);
+    assert_eq!(batch.verify(), Err(vec![("lying", VerifyError::Ranking)]));
+    // A ranked contest checked against an option shape, and the reverse, is refused.
+    let options = ContestShape::new(4, 4, 1, 10).unwrap();
+    let mut batch = BatchVerifier::new(*f.key.public_key(), &mut rng);
+    batch.add_contest("good", &good, &options, &f.context);
+    assert_eq!(batch.verify(), Err(vec![("good", VerifyError::Shape)]));
 }
 
 proptest! {
@@ -259,7 +282,7 @@ proptest! {
         for (rank, &option) in order.iter().take(r).enumerate() {
             positions[option] = rank as u64 + 1;
         }
-        let shape = RankingShape::new(n as u32, 0, n as u32).unwrap();
+        let shape = ContestShape::ranked(n as u32, 0, n as u32).unwrap();
         let ranking = f.encrypt(&shape, &positions);
         prop_assert!(f.verify(&shape, &ranking).is_ok());
         prop_assert_eq!(f.decrypt(&ranking), positions);

@@ -20,9 +20,8 @@ use sha2::{Digest, Sha512};
 use urna_crypto::encoding::Encoder;
 use urna_crypto::group::hash_to_group;
 use urna_crypto::{
-    ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptedRanking,
-    EncryptionKey, MixBallots, RankingShape, SchnorrProof, SecretKey, ShuffleProof, Transcript,
-    shuffle,
+    ContestShape, Context, DecodeError, DleqProof, Element, EncryptedContest, EncryptionKey,
+    MixBallots, SchnorrProof, SecretKey, ShuffleProof, Transcript, shuffle,
 };
 
 fn hex32(text: &str) -> [u8; 32] {
@@ -142,9 +141,9 @@ fn wire_values() -> Vec<(String, String)> {
     proof.encode(&mut enc);
     out.insert("shuffle-3x2-output-and-proof", hex::encode(enc.finish()));
 
-    let shape = RankingShape::new(3, 1, 3).unwrap();
+    let shape = ContestShape::ranked(3, 1, 3).unwrap();
     let (ranking, _) =
-        EncryptedRanking::encrypt(&key, &shape, &[2, 0, 1], &context, &mut rng).unwrap();
+        EncryptedContest::encrypt(&key, &shape, &[2, 0, 1], &context, &mut rng).unwrap();
     ranking.verify(key.public_key(), &shape, &context).unwrap();
     let mut enc = Encoder::new();
     ranking.encode(&mut enc);

@@ -43,10 +43,6 @@ pub enum StyleError {
         /// The contest id it names.
         contest: String,
     },
-    /// A contest that is counted from whole ballots (mix-net) cannot be cast as an
-    /// additive vector yet.
-    #[error("contest {0:?} is tallied by mix-net, which casting does not support yet")]
-    Mixnet(String),
     /// The bytes are not a canonical style document (or an ElectionKeys record).
     #[error("malformed {what}: {source}")]
     Malformed {
@@ -287,22 +283,31 @@ impl StyleDocument {
     /// The layout the cryptography checks ballots of this style against.
     ///
     /// # Errors
-    /// [`StyleError::Mixnet`] for a contest tallied by mix-net;
-    /// [`StyleError::Shape`] for a shape the proofs cannot express.
+    /// [`StyleError::Shape`] for a shape the proofs cannot express. A ranked contest
+    /// tallied by mix-net gets a ranking shape (its positions proven a ranking); every
+    /// other contest, mix-net or not, one ciphertext per option with range proofs.
     pub fn layout(&self) -> Result<BallotLayout, StyleError> {
         let contests = self
             .contests
             .iter()
             .map(|c| {
-                if c.tally != TallyKind::Homomorphic {
-                    return Err(StyleError::Mixnet(c.id.clone()));
-                }
                 let bad = || StyleError::Shape(c.id.clone());
                 let options = u32::try_from(c.shape.options).map_err(|_| bad())?;
-                let shape =
+                let shape = if c.tally == TallyKind::Mixnet && c.method.is_ranked() {
+                    // Rank positions, proven a ranking; the limits on the number ranked
+                    // are those whose triangular numbers bound the positions' sum.
+                    let ranked = |sum: u64| {
+                        (0..=options).find(|&r| u64::from(r) * (u64::from(r) + 1) / 2 == sum)
+                    };
+                    let (Some(min), Some(max)) = (ranked(c.shape.min_sum), ranked(c.shape.max_sum))
+                    else {
+                        return Err(bad());
+                    };
+                    ContestShape::ranked(options, min, max)
+                } else {
                     ContestShape::new(options, c.shape.max_value, c.shape.min_sum, c.shape.max_sum)
-                        .map_err(|_| bad())?;
-                Ok((c.id.clone(), shape))
+                };
+                Ok((c.id.clone(), shape.map_err(|_| bad())?))
             })
             .collect::<Result<Vec<_>, StyleError>>()?;
         BallotLayout::new(&self.style_id, contests)

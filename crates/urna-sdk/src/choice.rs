@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use urna_crypto::BallotLayout;
-use urna_election::{Method, StyleContest};
+use urna_election::{Method, Shape, StyleContest, TallyKind};
 
 use crate::error::ChoiceError;
 
@@ -15,7 +15,8 @@ pub enum Choice {
     Marks(Vec<String>),
     /// Scores of some options (score, STAR); options left out get the lowest score.
     Scores(Vec<(String, u32)>),
-    /// Options from most to least preferred (Borda); options left out are unranked.
+    /// Options from most to least preferred (Borda, and the ranked methods counted by
+    /// mix-net: IRV, STV, Condorcet); options left out are unranked.
     Ranking(Vec<String>),
 }
 
@@ -89,6 +90,19 @@ fn vector(contest: &StyleContest, choice: Option<&Choice>) -> Result<Vec<u64>, C
                 values[index] = value;
             }
         }
+        (method, ranking) if method.is_ranked() && contest.tally == TallyKind::Mixnet => {
+            // Rank positions (1 for the first choice, 0 if unranked), proven a ranking.
+            let ranking = match ranking {
+                None => &Vec::new(),
+                Some(Choice::Ranking(ranking)) => ranking,
+                Some(_) => return Err(ChoiceError::WrongKind(contest.id.clone())),
+            };
+            for (rank, index) in indices(contest, ranking)?.into_iter().enumerate() {
+                values[index] = rank as u64 + 1;
+            }
+            let (min, max) = ranked_limits(n, &shape, |r| r * (r + 1) / 2);
+            check_count(contest, ranking.len() as u64, min, max)?;
+        }
         (Method::Borda, ranking) => {
             let ranking = match ranking {
                 None => &Vec::new(),
@@ -98,22 +112,23 @@ fn vector(contest: &StyleContest, choice: Option<&Choice>) -> Result<Vec<u64>, C
             for (rank, index) in indices(contest, ranking)?.into_iter().enumerate() {
                 values[index] = (n - 1 - rank) as u64;
             }
-            let points = |r: u64| r * (2 * n as u64 - r - 1) / 2;
-            let ranks = 0..=n as u64;
-            let min = ranks.clone().find(|r| points(*r) >= shape.min_sum);
-            let max = ranks.rev().find(|r| points(*r) <= shape.max_sum);
-            check_count(
-                contest,
-                ranking.len() as u64,
-                min.unwrap_or(u64::MAX),
-                max.unwrap_or(0),
-            )?;
+            let (min, max) = ranked_limits(n, &shape, |r| r * (2 * n as u64 - r - 1) / 2);
+            check_count(contest, ranking.len() as u64, min, max)?;
         }
         _ => return Err(ChoiceError::Unsupported(contest.id.clone())),
     }
     let total: u64 = values.iter().sum();
     check_count(contest, total, shape.min_sum, shape.max_sum)?;
     Ok(values)
+}
+
+/// The fewest and most options a ranking may hold, from the limits on the sum of its
+/// values (`sum(r)` for `r` options ranked, increasing in `r`).
+fn ranked_limits(n: usize, shape: &Shape, sum: impl Fn(u64) -> u64) -> (u64, u64) {
+    let ranks = 0..=n as u64;
+    let min = ranks.clone().find(|r| sum(*r) >= shape.min_sum);
+    let max = ranks.rev().find(|r| sum(*r) <= shape.max_sum);
+    (min.unwrap_or(u64::MAX), max.unwrap_or(0))
 }
 
 /// The indices of option ids, refusing unknown and repeated ones.

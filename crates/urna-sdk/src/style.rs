@@ -3,13 +3,13 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use urna_crypto::{BallotLayout, BallotOpening, EncryptedBallot, EncryptionKey, PublicKey};
-use urna_election::{StyleContest, StyleDocument, StyleError};
+use urna_election::{StyleContest, StyleDocument};
 use urna_proto::v1 as proto;
 
 use crate::choice::{Choices, selections};
 use crate::credential::VoterCredential;
 use crate::election::Election;
-use crate::error::{ChoiceError, Error, VerifyFailure};
+use crate::error::{Error, VerifyFailure};
 
 /// A ballot style whose signature and contents were verified.
 #[derive(Debug, Clone)]
@@ -71,13 +71,11 @@ impl Style {
         &self.document.contests
     }
 
-    /// The layout ballots of this style are encrypted with; refused while the style has
-    /// a contest counted by mix-net.
+    /// The layout ballots of this style are encrypted with.
     pub fn layout(&self) -> Result<BallotLayout, Error> {
-        self.document.layout().map_err(|e| match e {
-            StyleError::Mixnet(contest) => Error::Choice(ChoiceError::Unsupported(contest)),
-            _ => Error::Verify(VerifyFailure::Style("a shape the cryptography refuses")),
-        })
+        self.document
+            .layout()
+            .map_err(|_| Error::Verify(VerifyFailure::Style("a shape the cryptography refuses")))
     }
 
     /// The joint election key ballots are encrypted to.

@@ -16,7 +16,7 @@ use urna_crypto::credential::credential_message;
 use urna_crypto::dkg::{self, Dealer, DkgParameters};
 use urna_crypto::{
     BallotLayout, BallotOpening, BlindSigningKey, ContestShape, Credential, CredentialSecret,
-    EncryptedBallot, EncryptionKey,
+    EncryptedBallot, EncryptionKey, RankingShape,
 };
 use urna_election::Manifest;
 use urna_store::{
@@ -262,24 +262,38 @@ impl<S: Store> TestElection<S> {
     /// A valid choice for every contest of `style`: the fewest selections allowed
     /// (at least one), from the first option on.
     pub fn selections(&self, style: &str) -> Vec<Vec<u64>> {
-        self.fill(style, |shape| {
-            shape.min_total().max(1).min(shape.max_total())
-        })
+        self.fill(
+            style,
+            |shape| shape.min_total().max(1).min(shape.max_total()),
+            |ranking| ranking.min_ranked().max(1).min(ranking.max_ranked()),
+        )
     }
 
     /// A valid choice for every contest of `style`: the most selections allowed
-    /// (every approval, top scores), from the first option on.
+    /// (every approval, top scores, the longest ranking), from the first option on.
     pub fn largest_selections(&self, style: &str) -> Vec<Vec<u64>> {
-        self.fill(style, ContestShape::max_total)
+        self.fill(style, ContestShape::max_total, RankingShape::max_ranked)
     }
 
     /// Per contest, `total(shape)` spread over the options from the first on, each
-    /// option at most its largest value.
-    fn fill(&self, style: &str, total: impl Fn(&ContestShape) -> u64) -> Vec<Vec<u64>> {
+    /// option at most its largest value; a ranked contest ranks its first
+    /// `ranked(shape)` options in order.
+    fn fill(
+        &self,
+        style: &str,
+        total: impl Fn(&ContestShape) -> u64,
+        ranked: impl Fn(&RankingShape) -> u32,
+    ) -> Vec<Vec<u64>> {
         self.layout(style)
             .contests()
             .iter()
             .map(|(_, shape)| {
+                if let Some(ranking) = shape.ranking() {
+                    let r = u64::from(ranked(ranking));
+                    return (1..=u64::from(shape.options()))
+                        .map(|p| if p <= r { p } else { 0 })
+                        .collect();
+                }
                 let mut left = total(shape);
                 (0..shape.options())
                     .map(|_| {

@@ -12,6 +12,7 @@ use urna_board::{Entry, EntryKind};
 use urna_crypto::ballot::MAX_ID_LEN;
 use urna_crypto::encoding::Decoder;
 use urna_crypto::{Ciphertext, EncryptedBallot};
+use urna_election::TallyKind;
 use urna_service::{Board, ElectionContext};
 use urna_store::{ElectionState, Store, TallyBatch, TallyTask};
 
@@ -41,6 +42,15 @@ impl<S: Store> Tally<S> {
             .get(election)
             .await
             .map_err(TallyError::Board)?;
+        // Ranked and STAR contests are counted from whole ballots after a mix-net,
+        // which this tally does not run yet: refuse before anything is published,
+        // rather than sum their positions into a meaningless record.
+        let contests = context.manifest().contests();
+        if contests.iter().any(|c| c.tally() == TallyKind::Mixnet) {
+            return Err(TallyError::WrongPhase(
+                "a tally that can mix whole ballots (ranked and STAR contests are not tallied yet)",
+            ));
+        }
         let board = self.boards.get(election).await.map_err(TallyError::Board)?;
         board.flush().await.map_err(TallyError::Board)?;
         let (counted, closed_at) = counted_ballots(&board, &context).await?;

@@ -136,6 +136,54 @@ fn borda_rankings_become_points() {
 }
 
 #[test]
+fn mixnet_rankings_become_positions_and_encrypt_with_ranking_proofs() {
+    let yaml = include_str!("../../../../examples/club-election-ranked.yaml");
+    let manifest = Manifest::from_yaml(yaml).unwrap();
+    let style = manifest.ballot_styles()[0].id().to_owned();
+    let document = StyleDocument::from_manifest(&manifest, &style, [0; 32]).unwrap();
+    let layout = document.layout().unwrap();
+    let ranked = |ids: &[&str]| Choice::Ranking(ids.iter().map(|s| (*s).to_owned()).collect());
+    let choose = |captain: Choice| {
+        let choices: Choices = [
+            ("captain".to_owned(), captain),
+            ("board".to_owned(), ranked(&["ken", "radia"])),
+            ("steering".to_owned(), ranked(&["alan"])),
+            (
+                "mascot".to_owned(),
+                Choice::Scores(vec![("otter".to_owned(), 5), ("swan".to_owned(), 2)]),
+            ),
+        ]
+        .into();
+        selections(&document.contests, &layout, &choices)
+    };
+    let vectors = choose(ranked(&["grace", "edsger", "ada"])).unwrap();
+    assert_eq!(
+        vectors[0],
+        vec![3, 1, 0, 2],
+        "captain: positions per option"
+    );
+    assert_eq!(vectors[1], vec![0, 0, 0, 0, 2, 1], "board");
+    assert_eq!(vectors[2], vec![0, 0, 1, 0], "steering");
+    assert_eq!(vectors[3], vec![0, 5, 0, 2], "mascot: scores");
+    // The captain contest needs at least one ranked option.
+    assert!(matches!(
+        choose(ranked(&[])).unwrap_err(),
+        ChoiceError::Count { .. }
+    ));
+    assert!(matches!(
+        choose(ranked(&["ada", "ada"])).unwrap_err(),
+        ChoiceError::Duplicate { .. }
+    ));
+    // The ranked contests get ranking shapes; the STAR contest an option shape.
+    let shapes: Vec<bool> = layout
+        .contests()
+        .iter()
+        .map(|(_, shape)| shape.ranking().is_some())
+        .collect();
+    assert_eq!(shapes, vec![true, true, true, false]);
+}
+
+#[test]
 fn an_opening_reveals_only_what_reproduces_the_ballot() {
     let mut f = Fixture::new();
     let style = f.style();

@@ -58,6 +58,52 @@ async fn every_homomorphic_contest_type_is_cast_and_receipted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranked_and_star_contests_are_cast_with_their_mixnet_proofs() {
+    // IRV, Scottish STV and Schulze contests (rank positions proven a ranking) and a
+    // STAR contest (scores with range proofs), all tallied by mix-net.
+    let ranked = include_str!("../../../../examples/club-election-ranked.yaml");
+    let harness = Harness::new(ranked, ElectionState::Open).await;
+    harness.clock.set(crate::support::DURING);
+    let verifier = harness.verifier().await;
+    let style = harness.election.manifest().ballot_styles()[0]
+        .id()
+        .to_owned();
+    let shortest = harness.election.ballot(&style);
+    let (credential, secret) = harness.election.credential(&style);
+    let longest = harness.election.largest_selections(&style);
+    assert_eq!(
+        longest[0],
+        vec![1, 2, 3, 4],
+        "the captain contest, fully ranked"
+    );
+    let longest = harness
+        .election
+        .ballot_with(&style, credential, secret, &longest);
+    for ballot in [&shortest, &longest] {
+        let receipt = harness.cast(&ballot.bytes).await.unwrap();
+        check_receipt(&receipt, &verifier, ballot, EntryKind::Ballot);
+    }
+    // A ranked contest's proof with one byte changed is refused, and nothing is lost.
+    let (credential, secret) = harness.election.credential(&style);
+    let selections = harness.election.selections(&style);
+    let mut forged = harness
+        .election
+        .ballot_with(&style, credential, secret, &selections)
+        .bytes;
+    let middle = forged.len() / 2;
+    forged[middle] ^= 1;
+    let refused = harness.cast(&forged).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let stored = harness
+        .election
+        .store()
+        .ballots(harness.election.id())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_last_counts_a_new_ballot_supersedes_and_both_stay_on_the_board() {
     let harness = Harness::new(CLUB_ELECTION, ElectionState::Open).await;
     let verifier = harness.verifier().await;
