@@ -399,6 +399,14 @@ struct Checked<'a> {
 }
 
 impl Batchable for Checked<'_> {
+    fn failure(&self) -> VerifyError {
+        if self.shape.ranking.is_some() {
+            VerifyError::Ranking
+        } else {
+            VerifyError::Range
+        }
+    }
+
     fn equations(
         &self,
         key: &PublicKey,

@@ -194,6 +194,52 @@ fn a_shuffle_of_other_input_is_refused() {
 }
 
 #[test]
+fn a_shuffle_verified_backwards_or_with_a_wrong_witness_is_refused() {
+    let m = mix(4, 2, 10);
+    assert_eq!(
+        m.proof
+            .verify(m.key.public_key(), &m.output, &m.input, &m.context),
+        Err(VerifyError::Shuffle)
+    );
+    // A witness that does not fit is refused by the prover.
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let (_, witness) = shuffle(&m.key, &m.input, &mut rng);
+    let other = mix(5, 2, 12);
+    assert!(
+        ShuffleProof::prove(
+            &m.key,
+            &other.input,
+            &other.output,
+            &witness,
+            &m.context,
+            &mut rng
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn rows_of_trivial_ciphertexts_shuffle_and_verify() {
+    // The identity ciphertext (an encryption of 0 with nonce 0), as sums of no ballots
+    // give: a shuffle re-randomises it like any other.
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+    let input = MixBallots::new(2, vec![Ciphertext::zero(); 6]).unwrap();
+    let (output, witness) = shuffle(&key, &input, &mut rng);
+    assert!(
+        output
+            .ciphertexts()
+            .iter()
+            .all(|c| *c != Ciphertext::zero())
+    );
+    let context = Context::shuffle(&[1; 32], "c", 0);
+    let proof = ShuffleProof::prove(&key, &input, &output, &witness, &context, &mut rng).unwrap();
+    proof
+        .verify(key.public_key(), &input, &output, &context)
+        .unwrap();
+}
+
+#[test]
 fn the_proof_is_bound_to_its_context_and_key() {
     let m = mix(3, 2, 4);
     for context in [

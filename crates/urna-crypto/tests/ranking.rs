@@ -120,6 +120,9 @@ fn every_allowed_ranking_verifies_and_decrypts_to_itself() {
         let decoded = EncryptedContest::decode(&mut Decoder::new(&bytes), &shape).unwrap();
         assert_eq!(decoded, ranking);
     }
+    // docs/protocol.md 1.15's size for 5 options ranked 0 to 5.
+    let five = ContestShape::ranked(5, 0, 5).unwrap();
+    assert_eq!(encode(&f.encrypt(&five, &[0, 1, 0, 3, 2])).len(), 4_556);
     let single = ContestShape::ranked(1, 1, 1).unwrap();
     let ranking = f.encrypt(&single, &[1]);
     f.verify(&single, &ranking).unwrap();

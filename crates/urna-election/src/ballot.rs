@@ -17,8 +17,9 @@
 //! exactly. For score they enforce the range. For Borda they enforce each value and the
 //! total but not that the values form a ranking (a voter could give two options the
 //! same points); a contest that must exclude that uses `tally: mixnet`, where each
-//! decrypted ballot is checked by [`decode`]. Ranked mix-net ballots are likewise
-//! checked after decryption: an invalid one is rejected publicly.
+//! decrypted ballot is checked by [`decode`]. Ranked mix-net ballots carry a proof at
+//! casting that their positions form a ranking (urna-crypto's ranking proof); they are
+//! checked after decryption too, and an invalid one would be rejected publicly.
 
 mod error;
 

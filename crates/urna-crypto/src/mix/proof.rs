@@ -22,14 +22,16 @@
 //! The proof is `(c₁…c_n, ĉ₁…ĉ_n, c, s₁, s₂, s₃, s₄, ŝ, s')`; the verifier recomputes
 //! every `t` from the responses and accepts iff the challenge comes out the same.
 //!
-//! The large multiscalar multiplications run in variable time, as in every deployed
-//! mix-net: a trustee mixes offline on its own machine, and the time of the whole proof
-//! tells an observer nothing about the permutation.
+//! The prover's multiplications by secrets run in constant time: a voter's device
+//! proves its ranking with this code ([`crate::ranking`]), where the permutation is the
+//! vote. (Its table lookups are indexed by the permutation, which a co-resident
+//! cache-timing attacker could observe; the verifier's work is all public and runs in
+//! variable time.)
 
 use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::{Identity, MultiscalarMul, VartimeMultiscalarMul};
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
@@ -86,12 +88,23 @@ impl ShuffleProof {
         rng: &mut R,
     ) -> Result<Self, Error> {
         let (n, w) = (input.len(), input.width());
-        if output.len() != n || output.width() != w || witness.permutation().len() != n {
+        if output.len() != n
+            || output.width() != w
+            || witness.permutation().len() != n
+            || witness.nonces().len() != n * w
+        {
             return Err(Error::Parameters(
                 "the shuffle's input, output and witness differ in shape",
             ));
         }
         let permutation = witness.permutation();
+        let mut seen = vec![false; n];
+        for &j in permutation {
+            match seen.get_mut(j) {
+                Some(slot) if !*slot => *slot = true,
+                _ => return Err(Error::Parameters("the witness is not a permutation")),
+            }
+        }
         let (h0, hs) = generators(n);
 
         // 1. Permutation commitment.
@@ -122,10 +135,12 @@ impl ShuffleProof {
         let mut omega4: Vec<Scalar> = (0..w).map(|_| Scalar::random(rng)).collect();
         let mut omega_hat: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
         let mut omega_prime: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+        // ω' hides the permutation in s' = ω' + c·u', so its multiplications run in
+        // constant time (a voter's device proves rankings with this code).
         let t3 = &omega[2] * RISTRETTO_BASEPOINT_TABLE
-            + RistrettoPoint::vartime_multiscalar_mul(&omega_prime, &hs);
+            + RistrettoPoint::multiscalar_mul(&omega_prime, &hs);
         let column = |k: usize, part: fn(&crate::Ciphertext) -> &Element| {
-            RistrettoPoint::vartime_multiscalar_mul(
+            RistrettoPoint::multiscalar_mul(
                 &omega_prime,
                 output.rows().map(|row| *part(&row[k]).point()),
             )
@@ -161,19 +176,21 @@ impl ShuffleProof {
         let c = final_challenge(&digest, &chain, &t);
 
         // 6. Responses.
-        let r_sum: Scalar = r.iter().sum();
+        let mut r_sum: Scalar = r.iter().sum();
         let mut v = Scalar::ONE;
         let mut r_chain = Scalar::ZERO;
         for i in (0..n).rev() {
             r_chain += r_hat[i] * v;
             v *= u_prime[i];
         }
-        let r_weighted: Scalar = r.iter().zip(&u).map(|(r, u)| r * u).sum();
+        let mut r_weighted: Scalar = r.iter().zip(&u).map(|(r, u)| r * u).sum();
         let nonces = witness.nonces();
         let s4 = (0..w)
             .map(|k| {
-                let r_prime: Scalar = (0..n).map(|i| nonces[i * w + k] * u_prime[i]).sum();
-                omega4[k] + c * r_prime
+                let mut r_prime: Scalar = (0..n).map(|i| nonces[i * w + k] * u_prime[i]).sum();
+                let s = omega4[k] + c * r_prime;
+                r_prime.zeroize();
+                s
             })
             .collect();
         let proof = Self {
@@ -195,6 +212,9 @@ impl ShuffleProof {
                 .map(|(o, u)| o + c * u)
                 .collect(),
         };
+        for secret in [&mut r_sum, &mut v, &mut r_chain, &mut r_weighted] {
+            secret.zeroize();
+        }
         r.zeroize();
         r_hat.zeroize();
         u_prime.zeroize();

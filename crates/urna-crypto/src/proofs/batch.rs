@@ -120,10 +120,16 @@ pub(crate) trait Batchable {
         weights: &mut dyn Weights,
         terms: &mut Terms,
     ) -> Result<(), VerifyError>;
+
+    /// The check to name when this item's equations do not hold.
+    fn failure(&self) -> VerifyError {
+        VerifyError::Range
+    }
 }
 
 struct Item<Id> {
     id: Id,
+    error: VerifyError,
     range: Range<usize>,
     g: Scalar,
     k: Scalar,
@@ -174,6 +180,7 @@ impl<'r, Id, R: CryptoRng + ?Sized> BatchVerifier<'r, Id, R> {
         match result {
             Ok(()) => self.items.push(Item {
                 id,
+                error: item.failure(),
                 range: start..self.terms.scalars.len(),
                 g: item_g,
                 k: item_k,
@@ -198,7 +205,7 @@ impl<'r, Id, R: CryptoRng + ?Sized> BatchVerifier<'r, Id, R> {
         }
         for item in self.items {
             if !self.terms.holds(item.range, item.g, item.k, &self.key) {
-                failed.push((item.id, VerifyError::Range));
+                failed.push((item.id, item.error));
             }
         }
         if failed.is_empty() {

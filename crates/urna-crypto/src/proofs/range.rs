@@ -287,6 +287,10 @@ pub(crate) struct Bound<'p, 's> {
 }
 
 impl Batchable for Bound<'_, '_> {
+    fn failure(&self) -> VerifyError {
+        self.statement.kind.error()
+    }
+
     fn equations(
         &self,
         key: &PublicKey,
