@@ -11,6 +11,7 @@
 mod ballots;
 mod elections;
 mod keys;
+mod mix;
 mod outbox;
 mod persistence;
 mod roll;
@@ -23,6 +24,7 @@ pub use ballots::{
 };
 pub use elections::{lifecycle_transitions, manifest_idempotence, results_are_write_once};
 pub use keys::{joint_key_is_set_once_in_draft, secrets_are_write_once};
+pub use mix::mix_steps_in_order_once_per_trustee;
 pub use outbox::{concurrent_enqueues_keep_one, entry_outbox};
 pub use persistence::{board_logs, board_survives_restart, restart_keeps_everything};
 pub use roll::{concurrent_issuance_once, credential_issuance, roll_and_codes};

@@ -14,6 +14,7 @@ mod ballot;
 mod board;
 mod election;
 mod keys;
+mod mix;
 mod outbox;
 mod roll;
 mod schema;

@@ -18,6 +18,7 @@
 mod ballot;
 mod election;
 mod keys;
+mod mix;
 mod outbox;
 mod roll;
 mod schema;

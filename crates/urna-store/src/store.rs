@@ -9,6 +9,7 @@ pub trait Store:
     + crate::BoardStore
     + crate::KeyStore
     + crate::TallyStore
+    + crate::MixStore
     + Clone
     + Send
     + Sync
@@ -24,6 +25,7 @@ impl<T> Store for T where
         + crate::BoardStore
         + crate::KeyStore
         + crate::TallyStore
+        + crate::MixStore
         + Clone
         + Send
         + Sync

@@ -156,15 +156,20 @@ pub enum Written {
     Different,
 }
 
-/// One batch of a tally's decryption work: a contest's aggregated ciphertexts.
+/// One batch of a tally's decryption work: a contest's aggregated ciphertexts, or a
+/// mix-net contest's counted ballots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TallyBatch {
     /// The contest.
     pub contest: String,
-    /// The aggregated ciphertexts, 64 bytes each, in option order.
+    /// The aggregated ciphertexts, 64 bytes each, in option order; for a mix-net
+    /// contest its counted ballots, `width` ciphertexts each, row after row.
     pub ciphertexts: Vec<[u8; 64]>,
-    /// How many ballots were aggregated.
+    /// How many ballots were aggregated (or are rows).
     pub ballots: u64,
+    /// 0 for aggregated totals; for a mix-net contest the ciphertexts per ballot: the
+    /// trustees shuffle the rows ([`crate::MixStore`]) before they are decrypted.
+    pub width: u32,
 }
 
 /// The decryption work of a closed election: where its ciphertexts come from on the

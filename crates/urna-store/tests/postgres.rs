@@ -42,6 +42,7 @@ conformance!(
     ceremony_phase_compare_and_set,
     dealings_and_records_are_write_once,
     tally_task_and_partials,
+    mix_steps_in_order_once_per_trustee,
     board_logs,
 );
 

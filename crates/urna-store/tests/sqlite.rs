@@ -44,6 +44,7 @@ conformance!(
     ceremony_phase_compare_and_set,
     dealings_and_records_are_write_once,
     tally_task_and_partials,
+    mix_steps_in_order_once_per_trustee,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

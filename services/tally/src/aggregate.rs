@@ -156,6 +156,7 @@ async fn sum_contests(
             contest: contest.id().to_owned(),
             ciphertexts: sum.iter().map(Ciphertext::to_bytes).collect(),
             ballots,
+            width: 0,
         })
         .collect())
 }

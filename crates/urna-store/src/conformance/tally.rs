@@ -48,11 +48,13 @@ fn task(ballots: u64) -> TallyTask {
                 contest: "chair".into(),
                 ciphertexts: vec![[1; 64], [2; 64]],
                 ballots,
+                width: 0,
             },
             TallyBatch {
                 contest: "treasurer".into(),
                 ciphertexts: vec![[3; 64]],
                 ballots,
+                width: 0,
             },
         ],
     }

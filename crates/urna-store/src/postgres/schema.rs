@@ -14,7 +14,12 @@ const MIGRATION_LOCK: i64 = 0x7572_6e61_2d6d_6967;
 /// The migrations; migration `i` brings the schema to version `i + 1`. Version 2:
 /// the board logs ([`super::board::SCHEMA`]); version 3: the outbox of non-ballot
 /// board entries ([`super::outbox::SCHEMA`]).
-const MIGRATIONS: &[&str] = &[V1, super::board::SCHEMA, super::outbox::SCHEMA];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    super::board::SCHEMA,
+    super::outbox::SCHEMA,
+    super::mix::SCHEMA,
+];
 
 /// The newest schema version this build knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;

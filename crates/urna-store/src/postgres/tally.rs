@@ -145,7 +145,7 @@ async fn read_task<C: GenericClient>(c: &C, election: &str) -> Result<Option<Tal
     };
     let rows = all(
         c,
-        "SELECT contest, ciphertexts, ballots FROM tally_batches WHERE election = $1
+        "SELECT contest, ciphertexts, ballots, width FROM tally_batches WHERE election = $1
          ORDER BY batch",
         &[&election],
     )
@@ -165,6 +165,7 @@ async fn read_task<C: GenericClient>(c: &C, election: &str) -> Result<Option<Tal
                 contest: r.try_get(0)?,
                 ciphertexts,
                 ballots: to_u64(r.try_get(2)?)?,
+                width: to_u32(r.try_get(3)?)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -189,14 +190,15 @@ async fn insert_task(tx: &Transaction<'_>, election: &str, task: &TallyTask) -> 
     for (batch, b) in (0i64..).zip(&task.batches) {
         exec(
             tx,
-            "INSERT INTO tally_batches (election, batch, contest, ciphertexts, ballots)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO tally_batches (election, batch, contest, ciphertexts, ballots, width)
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &election,
                 &batch,
                 &b.contest,
                 &b.ciphertexts.concat(),
                 &to_i64(b.ballots, "ballots")?,
+                &i64::from(b.width),
             ],
         )
         .await?;

@@ -11,7 +11,7 @@ use crate::tally::{
 };
 
 /// Compares a stored record with a new one, inserting the new one if there is none.
-fn write_once<T: PartialEq>(
+pub(super) fn write_once<T: PartialEq>(
     existing: Option<T>,
     new: &T,
     insert: impl FnOnce() -> Result<()>,
@@ -36,7 +36,7 @@ fn require(conn: &Connection, election: &str, needed: ElectionState) -> Result<(
     }
 }
 
-fn to_u32(v: i64) -> Result<u32> {
+pub(super) fn to_u32(v: i64) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::corrupt("index out of range"))
 }
 
@@ -139,16 +139,21 @@ fn read_task(conn: &Connection, election: &str) -> Result<Option<TallyTask>> {
     };
     let rows = conn
         .prepare_cached(
-            "SELECT contest, ciphertexts, ballots FROM tally_batches WHERE election = ?1
-             ORDER BY batch",
+            "SELECT contest, ciphertexts, ballots, width FROM tally_batches
+             WHERE election = ?1 ORDER BY batch",
         )?
         .query_map([election], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let batches = rows
         .into_iter()
-        .map(|(contest, bytes, ballots)| {
+        .map(|(contest, bytes, ballots, width)| {
             let ciphertexts = bytes
                 .chunks(64)
                 .map(|c| {
@@ -160,6 +165,7 @@ fn read_task(conn: &Connection, election: &str) -> Result<Option<TallyTask>> {
                 contest,
                 ciphertexts,
                 ballots: to_u64(ballots)?,
+                width: to_u32(width)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -179,14 +185,15 @@ fn insert_task(tx: &Transaction<'_>, election: &str, task: &TallyTask) -> Result
     for (batch, b) in task.batches.iter().enumerate() {
         let ballots = i64::try_from(b.ballots).map_err(|_| Error::InvalidInput("ballots"))?;
         tx.execute(
-            "INSERT INTO tally_batches (election, batch, contest, ciphertexts, ballots)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO tally_batches (election, batch, contest, ciphertexts, ballots, width)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 election,
                 i64::try_from(batch).map_err(|_| Error::InvalidInput("batch"))?,
                 b.contest,
                 b.ciphertexts.concat(),
-                ballots
+                ballots,
+                b.width
             ],
         )?;
     }
