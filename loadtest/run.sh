@@ -19,7 +19,9 @@
 # Knobs (environment): RATE (ballots/s in the hold, default 300), RAMP_SECS (5),
 # HOLD_SECS (20), PG_RATE (default RATE), AUTH_RATE (100), READ_RATE (500),
 # LOADTEST_ARGS (extra urna-loadtest flags), LOADTEST_OUT (default a new temporary
-# directory), ONLY (embedded | postgres).
+# directory), ONLY (embedded | postgres), REVOTING (once | last-counts: the election's
+# re-voting rule, default the reference file's last-counts; the casting replicas' Redis
+# nullifier gate runs only under once).
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
