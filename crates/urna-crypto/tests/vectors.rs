@@ -92,6 +92,23 @@ fn wire_values() -> Vec<(String, String)> {
     );
     let context = Context::ballot(&[0x11; 32], "mayor", &[0x22; 32]);
     out.insert("ballot-context", hex::encode(context.as_bytes()));
+    // docs/protocol.md 1.14: the shuffle proof's generators h_0, h_1, h_2 and a mix
+    // step's context, for an independent implementation to check itself against.
+    for (i, name) in [
+        "shuffle-generator-0",
+        "shuffle-generator-1",
+        "shuffle-generator-2",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let h = hash_to_group("urna/v1/shuffle/generator", &(i as u64).to_be_bytes());
+        out.insert(name, hex::encode(h.compress().as_bytes()));
+    }
+    out.insert(
+        "shuffle-context",
+        hex::encode(Context::shuffle(&[0x11; 32], "mayor", 1).as_bytes()),
+    );
 
     let secret = SecretKey::random(&mut rng);
     let public = secret.public_key();
