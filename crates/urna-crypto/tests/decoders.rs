@@ -77,6 +77,21 @@ proptest! {
     }
 }
 
+/// Flips the given bytes of a valid record, then feeds it, and a truncation of it, to
+/// every decoder.
+fn corrupt_and_decode(
+    mut bytes: Vec<u8>,
+    flips: &[(prop::sample::Index, u8)],
+    cut: prop::sample::Index,
+) {
+    for (index, value) in flips {
+        let i = index.index(bytes.len());
+        bytes[i] ^= value;
+    }
+    decode_everything(&bytes);
+    decode_everything(&bytes[..cut.index(bytes.len() + 1)]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -85,14 +100,7 @@ proptest! {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let params = DkgParameters::new([3; 32], 2, 3).unwrap();
         let dealer = Dealer::new(&params, 1, &mut rng).unwrap();
-        let mut bytes = dealer.dealing().to_bytes();
-        for (index, value) in &flips {
-            let i = index.index(bytes.len());
-            bytes[i] ^= value;
-        }
-        decode_everything(&bytes);
-        let truncated = &bytes[..cut.index(bytes.len() + 1)];
-        decode_everything(truncated);
+        corrupt_and_decode(dealer.dealing().to_bytes(), &flips, cut);
     }
 }
 
@@ -113,13 +121,6 @@ proptest! {
         ranking.encode(&mut enc);
         output.encode(&mut enc);
         proof.encode(&mut enc);
-        let mut bytes = enc.finish();
-        for (index, value) in &flips {
-            let i = index.index(bytes.len());
-            bytes[i] ^= value;
-        }
-        decode_everything(&bytes);
-        let truncated = &bytes[..cut.index(bytes.len() + 1)];
-        decode_everything(truncated);
+        corrupt_and_decode(enc.finish(), &flips, cut);
     }
 }
