@@ -14,6 +14,7 @@ pub mod hash;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod parts;
 pub mod proof;
 pub mod sequencer;
 pub mod store;

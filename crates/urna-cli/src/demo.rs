@@ -2,15 +2,18 @@
 //!
 //! It starts `urna dev` (auth, issuance, casting, board, admin, tally and the public
 //! HTTP API, each on its own TLS listener on loopback, over the embedded store in a
-//! fresh data directory) with a roll of N voters for the club election of examples/
-//! (a referendum, a plurality, an approval and a score contest). The manifest's
-//! trustees, each a separate `urna trustee` process with its share file under a
-//! passphrase, run the key ceremony; the election opens once the joint key and the
-//! ceremony's records are on the board. The voters then cast concurrently through the
-//! SDK (some challenge a ballot first, some cast again), the polls close, all trustees
-//! but one decrypt the tally with proofs, the published results are compared with
-//! what the voters chose, and `urna verify` checks the exported board from public data
-//! alone. The data directory is kept, so the verifier can be run again.
+//! fresh data directory) with a roll of N voters for the club election of
+//! examples/club-election-full.yaml (a referendum, a plurality, an approval and a
+//! score contest, tallied homomorphically; an instant-runoff and a STAR contest,
+//! tallied by the mix-net). The manifest's trustees, each a separate `urna trustee`
+//! process with its share file under a passphrase, run the key ceremony; the election
+//! opens once the joint key and the ceremony's records are on the board. The voters
+//! then cast concurrently through the SDK (some challenge a ballot first, some cast
+//! again), the polls close, all trustees but one shuffle the mix-net contests' ballots
+//! in turn and decrypt the tally with proofs, the published results are compared with
+//! what the voters chose (totals, or every ballot of the cast-vote records), and
+//! `urna verify` checks the exported board from public data alone. The data directory
+//! is kept, so the verifier can be run again.
 
 mod ballots;
 mod stack;
@@ -24,12 +27,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use urna_election::{Manifest, tabulate_totals};
+use sha2::{Digest, Sha256};
+use urna_election::{
+    Ballots, Contest, CvrFormat, Manifest, Rules, TallyKind, cvr, tabulate, tabulate_totals,
+};
 use urna_proto::v1;
 use urna_sdk::{Tls, TrustRoot, Voter};
 
 use stack::{Services, Trustees};
 use voters::{Turnout, Voters};
+
+/// The demo's election: the club's meeting with every kind of contest.
+const DEMO_ELECTION: &str = include_str!("../../../examples/club-election-full.yaml");
 
 /// Options of `urna demo`.
 #[derive(Debug, clap::Args)]
@@ -47,8 +56,8 @@ pub struct Args {
     /// directory). It is kept after the run.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Election manifest (YAML); the club election of examples/ by default, with its
-    /// polls open from now.
+    /// Election manifest (YAML); examples/club-election-full.yaml by default, with
+    /// its polls open from now.
     #[arg(long)]
     manifest: Option<PathBuf>,
 }
@@ -73,10 +82,17 @@ pub async fn run(args: Args) -> Result<()> {
     println!("urna demo: data directory {}", data.display());
 
     let step = Instant::now();
-    let mut services = Services::start(&data, args.voters, args.manifest.as_deref()).await?;
+    let given = match &args.manifest {
+        Some(path) => path.clone(),
+        None => {
+            let path = data.join("demo-election.yaml");
+            std::fs::write(&path, crate::dev::open_from_now(DEMO_ELECTION)?)?;
+            path
+        }
+    };
+    let mut services = Services::start(&data, args.voters, Some(&given)).await?;
     let manifest = Manifest::from_yaml(&std::fs::read_to_string(data.join("manifest.yaml"))?)
         .map_err(|e| anyhow!("manifest: {e}"))?;
-    ballots::check_supported(&manifest)?;
     let (n, k) = (manifest.trustees().count(), manifest.trustees().threshold());
     println!(
         "services: auth, issuance, casting, board, admin, tally and HTTP on loopback over TLS, embedded store; election {} ({}) with {} voters ({:.1?})",
@@ -119,11 +135,23 @@ pub async fn run(args: Args) -> Result<()> {
     let present: Vec<u32> = (1..=k).collect();
     trustees.decrypt(&present).await?;
     let results = wait_for_results(&services).await?;
+    let mixed = manifest
+        .contests()
+        .iter()
+        .filter(|c| c.tally() == TallyKind::Mixnet)
+        .count();
+    let mixnet = if mixed == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the {mixed} mix-net contests' ballots shuffled by {k} of them in turn, each shuffle proved, then decrypted one by one"
+        )
+    };
     println!(
-        "tally: homomorphic sums of the counted ballots decrypted by trustees {present:?} with proofs; trustee {n} stayed away ({:.1?})",
+        "tally: homomorphic sums of the counted ballots decrypted by trustees {present:?} with proofs{mixnet}; trustee {n} stayed away ({:.1?})",
         step.elapsed()
     );
-    report(&manifest, &results, &turnout)?;
+    report(&manifest, &results, &turnout, &data.join("results"))?;
 
     let board_key = services.info.board_key.clone();
     let election = services.info.election.clone();
@@ -219,8 +247,14 @@ async fn wait_for_results(services: &Services) -> Result<v1::GetResultsResponse>
 }
 
 /// Prints the published results and fails unless every total and ballot count is what
-/// the voters chose.
-fn report(manifest: &Manifest, results: &v1::GetResultsResponse, turnout: &Turnout) -> Result<()> {
+/// the voters chose; a mix-net contest's cast-vote record is written to `out`, its
+/// count printed round by round, and it must hold exactly the voters' ballots.
+fn report(
+    manifest: &Manifest,
+    results: &v1::GetResultsResponse,
+    turnout: &Turnout,
+    out: &Path,
+) -> Result<()> {
     let published: BTreeMap<&str, &v1::ContestResult> = results
         .contests
         .iter()
@@ -240,6 +274,11 @@ fn report(manifest: &Manifest, results: &v1::GetResultsResponse, turnout: &Turno
                 "{id}: {} ballots counted, {ballots} cast",
                 result.ballots
             ));
+        }
+        if contest.tally() == TallyKind::Mixnet {
+            let file = mixed_contest(contest, result, turnout, out, &mut wrong)?;
+            println!("  cast-vote record: {}", file.display());
+            continue;
         }
         let expected = turnout.totals.get(id);
         let top = result.totals.iter().map(|t| t.total).max().unwrap_or(0);
@@ -291,8 +330,94 @@ fn report(manifest: &Manifest, results: &v1::GetResultsResponse, turnout: &Turno
             wrong.join("\n  ")
         );
     }
-    println!("the published totals equal the voters' choices in every contest");
+    println!(
+        "the published totals and cast-vote records equal the voters' choices in every contest"
+    );
     Ok(())
+}
+
+/// A mix-net contest's published CVR: written to `out`, checked to hold exactly the
+/// voters' counted ballots (in another order) and to count to the published winners,
+/// and its count printed round by round. Returns the file written.
+fn mixed_contest(
+    contest: &Contest,
+    result: &v1::ContestResult,
+    turnout: &Turnout,
+    out: &Path,
+    wrong: &mut Vec<String>,
+) -> Result<PathBuf> {
+    let id = contest.id();
+    let format = match result.cvr_format.as_str() {
+        "blt" => CvrFormat::Blt,
+        "star-csv" => CvrFormat::StarCsv,
+        other => bail!("contest {id}: the CVR format {other:?} is not one urna writes"),
+    };
+    std::fs::create_dir_all(out)?;
+    let file = out.join(format!("{id}.{}", format.extension()));
+    std::fs::write(&file, &result.cvr)?;
+    if Sha256::digest(result.cvr.as_bytes())[..] != result.cvr_digest[..] {
+        wrong.push(format!(
+            "{id}: the CVR is not the one the result entry names"
+        ));
+    }
+    let ballots = match format {
+        CvrFormat::Blt => Ballots::Ranked(cvr::blt::read(&result.cvr)?),
+        CvrFormat::StarCsv => Ballots::Scored(cvr::star_csv::read(&result.cvr)?),
+    };
+    let mut published = rows(contest, &ballots);
+    let mut cast = turnout.rows.get(id).cloned().unwrap_or_default();
+    published.sort_unstable();
+    cast.sort_unstable();
+    if published != cast {
+        wrong.push(format!(
+            "{id}: the CVR's {} ballots are not the {} the voters cast",
+            published.len(),
+            cast.len()
+        ));
+    }
+    let tabulation = tabulate(&ballots, &Rules::for_contest(contest))?;
+    if tabulation.winner_ids(contest) != result.winners {
+        wrong.push(format!(
+            "{id}: the CVR counts to other winners than published"
+        ));
+    }
+    for line in crate::tabulate::text::render(&tabulation, ballots.voters()).lines() {
+        println!("  | {line}");
+    }
+    let names: Vec<&str> = tabulation.winner_names();
+    println!("  result: {}", names.join(", "));
+    Ok(file)
+}
+
+/// Every ballot of a CVR as its encoded option vector (§3.4): rank positions for
+/// rankings (0 unranked), the score above the minimum for scores.
+fn rows(contest: &Contest, ballots: &Ballots) -> Vec<Vec<u64>> {
+    let n = contest.options().len();
+    match ballots {
+        Ballots::Ranked(profile) => profile
+            .ballots()
+            .iter()
+            .flat_map(|b| {
+                let mut row = vec![0u64; n];
+                for (position, group) in (1u64..).zip(b.ranking()) {
+                    for candidate in group {
+                        if let Some(cell) = row.get_mut(candidate.index()) {
+                            *cell = position;
+                        }
+                    }
+                }
+                std::iter::repeat_n(row, usize::try_from(b.count()).unwrap_or(0))
+            })
+            .collect(),
+        Ballots::Scored(profile) => profile
+            .ballots()
+            .iter()
+            .flat_map(|b| {
+                let row: Vec<u64> = b.scores().iter().map(|&s| u64::from(s)).collect();
+                std::iter::repeat_n(row, usize::try_from(b.count()).unwrap_or(0))
+            })
+            .collect(),
+    }
 }
 
 /// `urna board export` of the stopped services' store.

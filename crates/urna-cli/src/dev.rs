@@ -352,7 +352,7 @@ fn dev_manifest(data: &Path, given: Option<&Path>) -> Result<String> {
 
 /// The manifest with its top-level `start` and `end` replaced: from an hour ago to a
 /// week from now.
-fn open_from_now(yaml: &str) -> Result<String> {
+pub(crate) fn open_from_now(yaml: &str) -> Result<String> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let now = i64::try_from(now)?;
     let (start, end) = (format_rfc3339(now - 3600), format_rfc3339(now + 7 * 86_400));

@@ -2,7 +2,7 @@
 
 mod input;
 mod svg;
-mod text;
+pub(crate) mod text;
 
 use std::path::PathBuf;
 

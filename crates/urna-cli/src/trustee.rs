@@ -170,8 +170,11 @@ pub async fn run(args: Args) -> Result<()> {
             let connection = connected(&common, &file)?;
             let mut tally = connection.tally().await?;
             let mut board = connection.board().await?;
-            let batches = decrypt(&mut tally, &mut board, &file, common.polling()).await?;
-            println!("{batches} partial decryptions accepted");
+            let done = decrypt(&mut tally, &mut board, &file, common.polling()).await?;
+            println!(
+                "{} mix steps shuffled and proved, {} partial decryptions accepted",
+                done.shuffles, done.batches
+            );
             Ok(())
         }
         Command::Status { file } => {

@@ -1,7 +1,8 @@
 //! `urna demo` end to end, small: the services, three trustee processes, the voters
-//! through the SDK, the tally with one trustee absent, and the verifier on the export.
-//! The command must finish with "verified", with published totals equal to the voters'
-//! choices, and leave a data directory the verifier accepts again.
+//! through the SDK, the mix-net and the tally with one trustee absent, and the verifier
+//! on the export. The command must finish with "verified", with published totals and
+//! cast-vote records equal to the voters' choices, and leave a data directory the
+//! verifier accepts again.
 
 use std::path::Path;
 use std::process::Command;
@@ -38,7 +39,13 @@ fn a_small_election_runs_through_the_services_and_verifies() {
     assert!(out.contains("24 voters cast"), "{out}");
     assert!(out.contains("trustee 3 stayed away"), "{out}");
     assert!(
-        out.contains("the published totals equal the voters' choices in every contest"),
+        out.contains(
+            "the published totals and cast-vote records equal the voters' choices in every contest"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("mix-net contests' ballots shuffled by 2"),
         "{out}"
     );
     assert!(
@@ -49,12 +56,26 @@ fn a_small_election_runs_through_the_services_and_verifies() {
             .starts_with("verified"),
         "{out}"
     );
-    // examples/club-election.yaml: 3 + 4 + 5 + 3 options, and one result per contest.
+    // examples/club-election-full.yaml: 3 + 4 + 5 + 3 options of homomorphic
+    // contests, one result per contest, and the two mix-net contests' round-by-round
+    // counts and cast-vote records.
     let totals = totals(&out);
     assert_eq!(totals.len(), 15, "{out}");
-    assert_eq!(out.matches("  result: ").count(), 4, "{out}");
+    assert_eq!(out.matches("  result: ").count(), 6, "{out}");
     // The chair is on every ballot and "choose exactly 1": its totals add up to 24.
     assert_eq!(totals[3..7].iter().sum::<u64>(), 24, "{out}");
+    assert!(out.contains("  | irv — 4 candidates"), "{out}");
+    assert!(out.contains("  | star — 4 candidates, 24 ballots"), "{out}");
+    let blt = std::fs::read_to_string(data.join("results/captain.blt")).unwrap();
+    assert!(blt.starts_with("4 1\n"), "{blt}");
+    let csv = std::fs::read_to_string(data.join("results/mascot.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 24, "{csv}");
+    let checks = out
+        .lines()
+        .find(|l| l.contains("mix-net shuffles"))
+        .expect("the verifier reports the shuffles");
+    assert!(checks.trim_start().starts_with("ok"), "{checks}");
+    assert!(checks.contains(" 4 passed, 0 failed"), "{checks}");
 
     // The data directory is kept and the verifier accepts the export again.
     let key = out

@@ -18,6 +18,7 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::elgamal::{Ciphertext, EncryptionKey};
@@ -29,6 +30,9 @@ pub use proof::ShuffleProof;
 
 /// The most ciphertexts one ballot row may hold.
 pub const MAX_WIDTH: usize = 1024;
+
+/// Domain tag of the digest that names a list of rows in board records.
+const ROWS_TAG: &str = "urna/v1/mix-rows";
 
 /// Domain tag of the independent generators `h₀, h₁, …` of the shuffle proof.
 const GENERATOR_TAG: &str = "urna/v1/shuffle/generator";
@@ -109,6 +113,13 @@ impl MixBallots {
         }
     }
 
+    /// The digest that names these rows in board records: [`rows_digest`] of them.
+    #[must_use]
+    pub fn digest(&self) -> [u8; 32] {
+        let bytes: Vec<[u8; 64]> = self.ciphertexts.iter().map(Ciphertext::to_bytes).collect();
+        rows_digest(self.len(), self.width, &bytes)
+    }
+
     /// Reads the encoding of [`encode`](Self::encode). The decoder refuses more than
     /// 16 MiB of ciphertexts.
     pub fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
@@ -123,6 +134,21 @@ impl MixBallots {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { width, ciphertexts })
     }
+}
+
+/// `SHA-256(lp("urna/v1/mix-rows") ‖ u32be(rows) ‖ u32be(width) ‖ ciphertexts)`, the
+/// ciphertexts row after row, 64 bytes each (docs/protocol.md §4.9); defined for zero
+/// rows too, which [`MixBallots`] cannot hold.
+#[must_use]
+pub fn rows_digest(rows: usize, width: usize, ciphertexts: &[[u8; 64]]) -> [u8; 32] {
+    let mut enc = Encoder::new();
+    enc.str(ROWS_TAG).len(rows).len(width);
+    let mut hash = Sha256::new();
+    hash.update(enc.as_slice());
+    for c in ciphertexts {
+        hash.update(c);
+    }
+    hash.finalize().into()
 }
 
 /// What a shuffle keeps secret: the permutation and every re-encryption nonce. Whoever
@@ -303,5 +329,26 @@ mod tests {
             MixBallots::decode(&mut Decoder::new(&zero_rows)),
             Err(DecodeError::Length)
         );
+    }
+
+    #[test]
+    fn the_rows_digest_is_the_documented_hash_and_names_the_order() {
+        let c = |b: u8| {
+            let mut rng = ChaCha20Rng::seed_from_u64(u64::from(b));
+            let key = EncryptionKey::new(SecretKey::random(&mut rng).public_key());
+            key.encrypt(u64::from(b), &mut rng).0
+        };
+        let rows = MixBallots::new(2, vec![c(1), c(2), c(3), c(4)]).unwrap();
+        let mut expected = Sha256::new();
+        expected.update(b"\0\0\0\x10urna/v1/mix-rows\0\0\0\x02\0\0\0\x02");
+        for ciphertext in rows.ciphertexts() {
+            expected.update(ciphertext.to_bytes());
+        }
+        assert_eq!(rows.digest(), <[u8; 32]>::from(expected.finalize()));
+        let swapped = MixBallots::new(2, vec![c(3), c(4), c(1), c(2)]).unwrap();
+        assert_ne!(rows.digest(), swapped.digest());
+        let reshaped = MixBallots::new(4, rows.ciphertexts().to_vec()).unwrap();
+        assert_ne!(rows.digest(), reshaped.digest());
+        assert_ne!(rows_digest(0, 2, &[]), rows_digest(0, 3, &[]));
     }
 }

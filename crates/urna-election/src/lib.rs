@@ -13,6 +13,7 @@ pub mod keys;
 pub mod manifest;
 pub mod method;
 pub mod methods;
+pub mod mixed;
 pub mod profile;
 pub mod report;
 pub mod scored;
@@ -28,6 +29,7 @@ pub use manifest::{
 };
 pub use method::{Lot, Method, Pick, TieBreak};
 pub use methods::irv::{IrvOptions, Ties};
+pub use mixed::{CvrFormat, MixedCount, count_rows};
 pub use profile::{Candidate, CandidateId, RankedBallot, RankedProfile};
 pub use report::{Amount, Pairwise, Round, Status, Tabulation, Transfer, TransferKind};
 pub use scored::{ScoredBallot, ScoredProfile};

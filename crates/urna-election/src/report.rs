@@ -288,6 +288,16 @@ pub struct Tabulation {
 }
 
 impl Tabulation {
+    /// The winners' option ids of `contest` (counted here), in the order elected.
+    #[must_use]
+    pub fn winner_ids(&self, contest: &crate::Contest) -> Vec<String> {
+        let options = contest.options();
+        self.winners
+            .iter()
+            .filter_map(|w| options.get(w.index()).map(|o| o.id().to_owned()))
+            .collect()
+    }
+
     /// The winners' names, in the order elected.
     #[must_use]
     pub fn winner_names(&self) -> Vec<&str> {

@@ -77,8 +77,8 @@ fn every_rpc_has_its_own_request_and_response() {
             }
         }
     }
-    // Auth 4, Issuance 1, Casting 3, Board 5, Tally 11, Admin 5.
-    assert_eq!(rpcs, 29);
+    // Auth 4, Issuance 1, Casting 3, Board 5, Tally 13, Admin 5.
+    assert_eq!(rpcs, 31);
 }
 
 #[test]

@@ -20,6 +20,6 @@ pub use records::{
     CeremonyRecord, CeremonyTag, ContestResult, ContestTally, DecryptionShare, PollsClosed,
     SpoiledBallot, TallyRecord, result_body, signed_message,
 };
-pub use report::{Ceremony, Check, Failure, Report};
+pub use report::{Ceremony, Check, ContestCvr, Failure, Report};
 pub use source::{DirSource, Source};
 pub use verify::{Options, Progress, verify};

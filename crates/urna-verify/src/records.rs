@@ -1,12 +1,16 @@
 //! The bodies of the board records the verifier reads besides ballots, decoded from
-//! docs/protocol.md §4.4, §4.5, §4.7 and §4.8 (independently of the services that
+//! docs/protocol.md §4.4, §4.5, §4.7, §4.8 and §4.9 (independently of the services that
 //! write them).
 
 mod ceremony;
+mod mix;
 mod tally;
 
 pub use ceremony::{CeremonyRecord, CeremonyTag, signed_message};
-pub use tally::{ContestResult, ContestTally, DecryptionShare, TallyRecord, result_body};
+pub use mix::{
+    MIX_SHARE_TAG, MixShare, MixShareKey, SHUFFLE_RECORD_TAG, ShuffleKey, ShuffleRecord,
+};
+pub use tally::{ContestResult, ContestTally, DecryptionShare, Rows, TallyRecord, result_body};
 
 use urna_crypto::encoding::{Decoder, Encoder, decode_scalar};
 use urna_crypto::{ContestOpening, DecodeError};

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use urna_election::{CvrFormat, Tabulation};
+
 use crate::records::ContestResult;
 
 /// A named check.
@@ -58,8 +60,13 @@ pub enum Check {
     /// Every dealing, complaint, reveal and decryption share is signed by its
     /// trustee's registered Ed25519 key.
     TrusteeSignature,
-    /// The tally record holds the homomorphic sums and counts of the counted ballots.
+    /// The tally record holds the homomorphic sums and counts of the counted ballots,
+    /// and each mix-net contest's rows by their digest.
     TallyRecord,
+    /// Every shuffle record is its batch's next step: its input the batch's current
+    /// rows, a trustee of the threshold key not yet in the chain, signed, and its
+    /// shuffle proof verifies; at most k steps per batch.
+    Shuffle,
     /// Every decryption share answers the tally record (batch, trustee of the
     /// threshold key) and its proofs verify.
     DecryptionShare,
@@ -69,7 +76,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 24] = [
+    pub const ALL: [Check; 25] = [
         Check::CheckpointSignature,
         Check::TreeRoot,
         Check::HashTiles,
@@ -92,6 +99,7 @@ impl Check {
         Check::KeyCeremony,
         Check::TrusteeSignature,
         Check::TallyRecord,
+        Check::Shuffle,
         Check::DecryptionShare,
         Check::Result,
     ];
@@ -121,6 +129,7 @@ impl Check {
             Check::KeyCeremony => "key ceremony",
             Check::TrusteeSignature => "trustee signature",
             Check::TallyRecord => "tally record",
+            Check::Shuffle => "mix-net shuffles",
             Check::DecryptionShare => "decryption shares",
             Check::Result => "result",
         }
@@ -190,6 +199,20 @@ pub struct Report {
     pub(crate) credentials_issued: Option<u64>,
     pub(crate) ceremony: Option<Ceremony>,
     pub(crate) results: Vec<ContestResult>,
+    pub(crate) cvrs: Vec<ContestCvr>,
+}
+
+/// A mix-net contest's cast-vote record as the verifier decrypted and recounted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContestCvr {
+    /// The contest id.
+    pub contest: String,
+    /// The CVR's format.
+    pub format: CvrFormat,
+    /// The CVR file: one ballot per row of the last shuffle's output, in its order.
+    pub text: String,
+    /// The recount, round by round.
+    pub tabulation: Tabulation,
 }
 
 impl Report {
@@ -238,6 +261,12 @@ impl Report {
     /// The results as the verifier recounted them (empty until a result entry).
     pub fn results(&self) -> &[ContestResult] {
         &self.results
+    }
+
+    /// The mix-net contests' cast-vote records and recounts (empty until a result
+    /// entry).
+    pub fn cvrs(&self) -> &[ContestCvr] {
+        &self.cvrs
     }
 
     /// Ballot entries on the board.
@@ -295,11 +324,20 @@ impl fmt::Display for Report {
             writeln!(f, "{ceremony}")?;
         }
         for contest in &self.results {
-            let totals: Vec<String> = contest
-                .totals
-                .iter()
-                .map(|(option, total)| format!("{option} {total}"))
-                .collect();
+            let totals: Vec<String> = match &contest.cvr_digest {
+                Some(digest) => vec![format!(
+                    "mix-net, CVR sha256 {}",
+                    digest
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                )],
+                None => contest
+                    .totals
+                    .iter()
+                    .map(|(option, total)| format!("{option} {total}"))
+                    .collect(),
+            };
             writeln!(
                 f,
                 "contest {} ({} ballots): {}; elected: {}",

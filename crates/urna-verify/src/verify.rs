@@ -3,6 +3,7 @@
 mod board;
 mod ceremony;
 mod genesis;
+mod mix;
 mod tally;
 mod tiles;
 

@@ -1,6 +1,7 @@
 //! After the polls close: the homomorphic aggregation of the counted ballots into one
-//! encrypted total per contest option, published as the `TallyRecord` entry and kept
-//! as the trustees' decryption task.
+//! encrypted total per contest option, and for each mix-net contest the rows the
+//! trustees will shuffle (§4.9), published as the `TallyRecord` entry and kept as the
+//! trustees' decryption task.
 //!
 //! Counted ballots are the `Ballot` entries before the board's first `PollsClosed`
 //! entry, one per nullifier: the latest on the board (under `once` there is only one;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use urna_board::{Entry, EntryKind};
 use urna_crypto::ballot::MAX_ID_LEN;
 use urna_crypto::encoding::Decoder;
+use urna_crypto::mix::rows_digest;
 use urna_crypto::{Ciphertext, EncryptedBallot};
 use urna_election::TallyKind;
 use urna_service::{Board, ElectionContext};
@@ -42,15 +44,6 @@ impl<S: Store> Tally<S> {
             .get(election)
             .await
             .map_err(TallyError::Board)?;
-        // Ranked and STAR contests are counted from whole ballots after a mix-net,
-        // which this tally does not run yet: refuse before anything is published,
-        // rather than sum their positions into a meaningless record.
-        let contests = context.manifest().contests();
-        if contests.iter().any(|c| c.tally() == TallyKind::Mixnet) {
-            return Err(TallyError::WrongPhase(
-                "a tally that can mix whole ballots (ranked and STAR contests are not tallied yet)",
-            ));
-        }
         let board = self.boards.get(election).await.map_err(TallyError::Board)?;
         board.flush().await.map_err(TallyError::Board)?;
         let (counted, closed_at) = counted_ballots(&board, &context).await?;
@@ -103,8 +96,9 @@ async fn counted_ballots(
     Err(TallyError::WrongPhase("polls closed on the board"))
 }
 
-/// The encrypted per-option totals of every contest of the manifest, in manifest
-/// order, from the ballots at `counted`.
+/// Every contest of the manifest, in manifest order, from the ballots at `counted`:
+/// a homomorphic contest's encrypted per-option totals, a mix-net contest's rows (its
+/// ciphertexts per counted ballot that holds it, in board order).
 async fn sum_contests(
     board: &Board,
     context: &ElectionContext,
@@ -114,7 +108,10 @@ async fn sum_contests(
     let contests = context.manifest().contests();
     let mut sums: Vec<(Vec<Ciphertext>, u64)> = contests
         .iter()
-        .map(|c| (vec![Ciphertext::zero(); c.options().len()], 0))
+        .map(|c| match c.tally() {
+            TallyKind::Homomorphic => (vec![Ciphertext::zero(); c.options().len()], 0),
+            TallyKind::Mixnet => (Vec::new(), 0),
+        })
         .collect();
     let position: HashMap<&str, usize> = contests
         .iter()
@@ -134,15 +131,23 @@ async fn sum_contests(
             let entry = Entry::decode(bytes).map_err(|_| TallyError::CorruptBoard)?;
             let ballot = decode_ballot(context, entry.body())?;
             for (id, contest) in ballot.contests() {
-                let (sum, ballots) = position
+                let (i, (sum, ballots)) = position
                     .get(id.as_str())
-                    .and_then(|&i| sums.get_mut(i))
+                    .and_then(|&i| Some((i, sums.get_mut(i)?)))
                     .ok_or(TallyError::CorruptBoard)?;
-                if sum.len() != contest.ciphertexts().len() {
+                let options = contests.get(i).map_or(0, |c| c.options().len());
+                if options != contest.ciphertexts().len() {
                     return Err(TallyError::CorruptBoard);
                 }
-                for (total, c) in sum.iter_mut().zip(contest.ciphertexts()) {
-                    *total = total.add(c);
+                if contests
+                    .get(i)
+                    .is_some_and(|c| c.tally() == TallyKind::Mixnet)
+                {
+                    sum.extend_from_slice(contest.ciphertexts());
+                } else {
+                    for (total, c) in sum.iter_mut().zip(contest.ciphertexts()) {
+                        *total = total.add(c);
+                    }
                 }
                 *ballots += 1;
             }
@@ -156,7 +161,10 @@ async fn sum_contests(
             contest: contest.id().to_owned(),
             ciphertexts: sum.iter().map(Ciphertext::to_bytes).collect(),
             ballots,
-            width: 0,
+            width: match contest.tally() {
+                TallyKind::Homomorphic => 0,
+                TallyKind::Mixnet => count_u32(contest.options().len()),
+            },
         })
         .collect())
 }
@@ -173,9 +181,10 @@ fn decode_ballot(context: &ElectionContext, body: &[u8]) -> Result<EncryptedBall
     EncryptedBallot::from_bytes(body, layout).map_err(|_| TallyError::CorruptBoard)
 }
 
-/// The `TallyRecord` body: `lp("urna/v1/tally-record") ‖ u64be(polls-closed index) ‖
-/// u32be(C)`, then per contest `lp(contest id) ‖ u64be(ballots) ‖ u32be(T) ‖ T × 64
-/// bytes`.
+/// The `TallyRecord` body (docs/protocol.md §4.8): `lp("urna/v1/tally-record") ‖
+/// u64be(polls-closed index) ‖ u32be(C)`, then per contest `lp(contest id) ‖
+/// u64be(ballots) ‖ u32be(width)` and, for width 0, `u32be(T) ‖ T × 64 bytes` of
+/// totals, else the 32-byte digest of its rows (§4.9), which are on the board already.
 pub fn tally_record_body(closed_at: u64, batches: &[TallyBatch]) -> Vec<u8> {
     let mut out = Vec::new();
     push_lp(&mut out, b"urna/v1/tally-record");
@@ -184,9 +193,15 @@ pub fn tally_record_body(closed_at: u64, batches: &[TallyBatch]) -> Vec<u8> {
     for b in batches {
         push_lp(&mut out, b.contest.as_bytes());
         out.extend_from_slice(&b.ballots.to_be_bytes());
-        out.extend_from_slice(&count_u32(b.ciphertexts.len()).to_be_bytes());
-        for c in &b.ciphertexts {
-            out.extend_from_slice(c);
+        out.extend_from_slice(&b.width.to_be_bytes());
+        if b.width == 0 {
+            out.extend_from_slice(&count_u32(b.ciphertexts.len()).to_be_bytes());
+            for c in &b.ciphertexts {
+                out.extend_from_slice(c);
+            }
+        } else {
+            let rows = usize::try_from(b.ballots).unwrap_or(usize::MAX);
+            out.extend_from_slice(&rows_digest(rows, b.width as usize, &b.ciphertexts));
         }
     }
     out

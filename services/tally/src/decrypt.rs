@@ -2,18 +2,22 @@
 //! (DLEQ proofs) and published as `DecryptionShare` entries; once every batch has k
 //! answers, the totals are combined, recovered from `m·G`, counted, published as the
 //! `Result` entry and recorded as the election's write-once results. A trustee that
-//! never answers blocks nothing while k others do.
+//! never answers blocks nothing while k others do. A mix-net contest's batch is its
+//! last shuffle's output, decrypted row by row and counted from the whole ballots.
 
+use sha2::{Digest, Sha256};
 use urna_board::{Entry, EntryKind};
 use urna_crypto::dkg::ThresholdPublicKey;
 use urna_crypto::encoding::Decoder;
+use urna_crypto::mix::rows_digest;
 use urna_crypto::threshold::{self, PartialDecryption, VerifiedPartialDecryption};
 use urna_crypto::{Ciphertext, Context, DlogTable};
-use urna_election::tabulate_totals;
-use urna_store::{Store, StoredPartial, TallyBatch, TallyTask, Written};
+use urna_election::{Contest, CvrFormat, count_rows, tabulate_totals};
+use urna_store::{Store, StoredPartial, TallyTask, Written};
 
 use crate::aggregate::count_u32;
 use crate::error::{Invalid, TallyError};
+use crate::mix::{MIX_SHARE_TAG, append_parts};
 use crate::tally::{Tally, push_lp};
 
 /// The decrypted result of one contest.
@@ -27,6 +31,34 @@ pub struct ContestResult {
     pub totals: Vec<(String, u64)>,
     /// The winners' option ids, in order of election.
     pub winners: Vec<String>,
+    /// A mix-net contest's cast-vote record, counted to the winners above.
+    pub cvr: Option<Cvr>,
+}
+
+/// A mix-net contest's cast-vote record: one ballot per decrypted row, in the order of
+/// the last shuffle's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cvr {
+    /// BLT for rankings, the STAR CSV for scores.
+    pub format: CvrFormat,
+    /// The file.
+    pub text: String,
+    /// Its SHA-256, which the `Result` entry records.
+    pub digest: [u8; 32],
+}
+
+/// One batch a trustee decrypts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecryptionBatch {
+    /// The batch's contest.
+    pub contest: String,
+    /// 0 for totals, else ciphertexts per row (a mix-net contest's last output).
+    pub width: u32,
+    /// The ciphertexts, 64 bytes each.
+    pub ciphertexts: Vec<[u8; 64]>,
+    /// The board entry that names them: the `TallyRecord`, or for a mixed batch the
+    /// last `ShuffleRecord`'s first part.
+    pub source_index: u64,
 }
 
 /// What a recorded partial decryption led to.
@@ -55,6 +87,30 @@ impl<S: Store> Tally<S> {
             .ok_or(TallyError::WrongPhase("an aggregated tally"))
     }
 
+    /// Every batch's ciphertexts to decrypt, once the mix-net batches have their k
+    /// shuffles (`WrongPhase` before).
+    pub async fn decryption_batches(
+        &self,
+        election: &str,
+    ) -> Result<Vec<DecryptionBatch>, TallyError> {
+        let (params, _) = self.parameters(election).await?;
+        let task = self.aggregate(election).await?;
+        let mut out = Vec::with_capacity(task.batches.len());
+        for (batch, work) in (0u32..).zip(&task.batches) {
+            let mixed = self
+                .decryptable(election, &task, batch, params.threshold())
+                .await?
+                .ok_or(TallyError::WrongPhase("a finished mix-net"))?;
+            out.push(DecryptionBatch {
+                contest: work.contest.clone(),
+                width: work.width,
+                ciphertexts: mixed.ciphertexts,
+                source_index: mixed.source_index,
+            });
+        }
+        Ok(out)
+    }
+
     /// Records trustee `index`'s signed partial decryption of batch `batch` after
     /// checking every proof, and publishes it; completes the results as soon as every
     /// batch has k answers.
@@ -81,7 +137,17 @@ impl<S: Store> Tally<S> {
         let task = self.decryption_task(election).await?;
         let key = self.threshold_key(election).await?;
         let work = task.batches.get(batch as usize).ok_or(Invalid::Batch)?;
-        let verified = verify_partial(&key, params.election(), work, &partial)?;
+        let mixed = self
+            .decryptable(election, &task, batch, params.threshold())
+            .await?
+            .ok_or(TallyError::WrongPhase("a finished mix-net"))?;
+        let verified = verify_partial(
+            &key,
+            params.election(),
+            &work.contest,
+            &mixed.ciphertexts,
+            &partial,
+        )?;
         if verified.trustee() != index {
             return Err(Invalid::Partial.into());
         }
@@ -94,17 +160,41 @@ impl<S: Store> Tally<S> {
         if self.store.add_partial(election, stored).await? == Written::Different {
             return Err(TallyError::Conflict("partial decryption"));
         }
-        let mut body = Vec::new();
-        push_lp(&mut body, b"urna/v1/decryption-share");
-        body.extend_from_slice(&task.source_index.to_be_bytes());
-        body.extend_from_slice(&batch.to_be_bytes());
-        body.extend_from_slice(&index.to_be_bytes());
-        push_lp(&mut body, &partial);
-        push_lp(&mut body, &signature);
         let board = self.boards.get(election).await.map_err(TallyError::Board)?;
-        let entry = Entry::new(EntryKind::DecryptionShare, *params.election(), body)
-            .map_err(|_| Invalid::Partial)?;
-        let appended = board.append_once(entry).await.map_err(TallyError::Board)?;
+        let board_index = if work.width == 0 {
+            let mut body = Vec::new();
+            push_lp(&mut body, b"urna/v1/decryption-share");
+            body.extend_from_slice(&task.source_index.to_be_bytes());
+            body.extend_from_slice(&batch.to_be_bytes());
+            body.extend_from_slice(&index.to_be_bytes());
+            push_lp(&mut body, &partial);
+            push_lp(&mut body, &signature);
+            let entry = Entry::new(EntryKind::DecryptionShare, *params.election(), body)
+                .map_err(|_| Invalid::Partial)?;
+            board
+                .append_once(entry)
+                .await
+                .map_err(TallyError::Board)?
+                .index
+        } else {
+            let rows = mixed.ciphertexts.len() / work.width as usize;
+            let mut key = Vec::with_capacity(52);
+            key.extend_from_slice(&task.source_index.to_be_bytes());
+            key.extend_from_slice(&batch.to_be_bytes());
+            key.extend_from_slice(&index.to_be_bytes());
+            key.extend_from_slice(&rows_digest(rows, work.width as usize, &mixed.ciphertexts));
+            let mut record = Vec::with_capacity(partial.len() + 72);
+            push_lp(&mut record, &partial);
+            push_lp(&mut record, &signature);
+            append_parts(
+                &board,
+                EntryKind::DecryptionShare,
+                MIX_SHARE_TAG,
+                &key,
+                &record,
+            )
+            .await?
+        };
         let answered = count_u32(self.store.partials(election, batch).await?.len());
         let mut complete = true;
         for b in 0..task.batches.len() {
@@ -115,13 +205,16 @@ impl<S: Store> Tally<S> {
             self.publish_results(election).await?;
         }
         Ok(PartialRecorded {
-            board_index: appended.index,
+            board_index,
             answered,
         })
     }
 
     /// The results, once every batch has k partial decryptions (`None` before).
     pub async fn results(&self, election: &str) -> Result<Option<Vec<ContestResult>>, TallyError> {
+        if let Some(results) = self.lock_results().get(election) {
+            return Ok(Some(results.clone()));
+        }
         let (params, _) = self.parameters(election).await?;
         let Some(task) = self.store.tally_task(election).await? else {
             return Ok(None);
@@ -134,21 +227,35 @@ impl<S: Store> Tally<S> {
             .map_err(TallyError::Board)?;
         let table = self.dlog.get_or_init(DlogTable::new);
         let mut results = Vec::with_capacity(task.batches.len());
-        for (b, work) in task.batches.iter().enumerate() {
-            let partials = self.store.partials(election, count_u32(b)).await?;
+        for (b, work) in (0u32..).zip(&task.batches) {
+            let partials = self.store.partials(election, b).await?;
             if partials.len() < params.threshold() as usize {
                 return Ok(None);
             }
+            let Some(mixed) = self
+                .decryptable(election, &task, b, params.threshold())
+                .await?
+            else {
+                return Ok(None);
+            };
             let verified = partials
                 .iter()
                 .take(params.threshold() as usize)
-                .map(|p| verify_partial(&key, params.election(), work, &p.partial))
+                .map(|p| {
+                    verify_partial(
+                        &key,
+                        params.election(),
+                        &work.contest,
+                        &mixed.ciphertexts,
+                        &p.partial,
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            let ciphertexts = decode_ciphertexts(work)?;
+            let ciphertexts = decode_ciphertexts(&mixed.ciphertexts)?;
             let context_t = tally_context(params.election(), &work.contest);
             let points = threshold::combine(&key, &ciphertexts, &context_t, &verified)
                 .map_err(|_| TallyError::CorruptBoard)?;
-            let totals = points
+            let values = points
                 .iter()
                 .map(|p| table.recover(p.point()))
                 .collect::<Result<Vec<u64>, _>>()
@@ -159,24 +266,14 @@ impl<S: Store> Tally<S> {
                 .iter()
                 .find(|c| c.id() == work.contest)
                 .ok_or(TallyError::CorruptBoard)?;
-            let tabulation = tabulate_totals(contest, &totals, work.ballots)
-                .map_err(|_| TallyError::CorruptBoard)?;
-            let options = contest.options();
-            results.push(ContestResult {
-                contest: work.contest.clone(),
-                ballots: work.ballots,
-                totals: options
-                    .iter()
-                    .zip(&totals)
-                    .map(|(o, t)| (o.id().to_owned(), *t))
-                    .collect(),
-                winners: tabulation
-                    .winners
-                    .iter()
-                    .filter_map(|w| options.get(w.index()).map(|o| o.id().to_owned()))
-                    .collect(),
+            results.push(if work.width == 0 {
+                count_totals(contest, &values, work.ballots)?
+            } else {
+                count_mixed(contest, &values, work.ballots)?
             });
         }
+        self.lock_results()
+            .insert(election.to_owned(), results.clone());
         Ok(Some(results))
     }
 
@@ -211,8 +308,20 @@ impl<S: Store> Tally<S> {
         Ok(())
     }
 
+    fn lock_results(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<ContestResult>>> {
+        // A poisoned map only caches complete results: its contents stay valid.
+        self.results
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The ceremony's threshold public key, as recorded with the joint key.
-    async fn threshold_key(&self, election: &str) -> Result<ThresholdPublicKey, TallyError> {
+    pub(crate) async fn threshold_key(
+        &self,
+        election: &str,
+    ) -> Result<ThresholdPublicKey, TallyError> {
         let joint = self
             .store
             .joint_key(election)
@@ -222,23 +331,71 @@ impl<S: Store> Tally<S> {
     }
 }
 
-/// Decodes a partial decryption of `work` and checks every proof.
+/// A homomorphic contest counted from its decrypted totals.
+fn count_totals(
+    contest: &Contest,
+    totals: &[u64],
+    ballots: u64,
+) -> Result<ContestResult, TallyError> {
+    let tabulation =
+        tabulate_totals(contest, totals, ballots).map_err(|_| TallyError::CorruptBoard)?;
+    let options = contest.options();
+    Ok(ContestResult {
+        contest: contest.id().to_owned(),
+        ballots,
+        totals: options
+            .iter()
+            .zip(totals)
+            .map(|(o, t)| (o.id().to_owned(), *t))
+            .collect(),
+        winners: tabulation.winner_ids(contest),
+        cvr: None,
+    })
+}
+
+/// A mix-net contest counted from its decrypted rows (one value per option each).
+fn count_mixed(
+    contest: &Contest,
+    values: &[u64],
+    ballots: u64,
+) -> Result<ContestResult, TallyError> {
+    let width = contest.options().len().max(1);
+    let rows: Vec<&[u64]> = values.chunks(width).collect();
+    let count = count_rows(contest, &rows).map_err(|e| {
+        tracing::error!(contest = contest.id(), error = %e, "a mixed contest does not count");
+        TallyError::CorruptBoard
+    })?;
+    Ok(ContestResult {
+        contest: contest.id().to_owned(),
+        ballots,
+        totals: Vec::new(),
+        winners: count.tabulation.winner_ids(contest),
+        cvr: Some(Cvr {
+            format: count.format,
+            digest: Sha256::digest(count.cvr.as_bytes()).into(),
+            text: count.cvr,
+        }),
+    })
+}
+
+/// Decodes a partial decryption of `ciphertexts` (of `contest`) and checks every proof.
 fn verify_partial(
     key: &ThresholdPublicKey,
     election: &[u8; 32],
-    work: &TallyBatch,
+    contest: &str,
+    ciphertexts: &[[u8; 64]],
     partial: &[u8],
 ) -> Result<VerifiedPartialDecryption, TallyError> {
-    let ciphertexts = decode_ciphertexts(work)?;
+    let ciphertexts = decode_ciphertexts(ciphertexts)?;
     let decoded =
         PartialDecryption::from_bytes(partial, ciphertexts.len()).map_err(|_| Invalid::Partial)?;
     decoded
-        .verify(key, &ciphertexts, &tally_context(election, &work.contest))
+        .verify(key, &ciphertexts, &tally_context(election, contest))
         .map_err(|_| Invalid::Partial.into())
 }
 
-fn decode_ciphertexts(work: &TallyBatch) -> Result<Vec<Ciphertext>, TallyError> {
-    work.ciphertexts
+fn decode_ciphertexts(ciphertexts: &[[u8; 64]]) -> Result<Vec<Ciphertext>, TallyError> {
+    ciphertexts
         .iter()
         .map(|c| Ciphertext::decode(&mut Decoder::new(c)))
         .collect::<Result<Vec<_>, _>>()
@@ -247,7 +404,8 @@ fn decode_ciphertexts(work: &TallyBatch) -> Result<Vec<Ciphertext>, TallyError> 
 
 /// The `Result` body: `lp("urna/v1/result") ‖ u32be(C)`, then per contest
 /// `lp(contest id) ‖ u64be(ballots) ‖ u32be(T) ‖ T × (lp(option id) ‖ u64be(total)) ‖
-/// u32be(W) ‖ W × lp(winner option id)`.
+/// u32be(W) ‖ W × lp(winner option id) ‖ lp(CVR digest)`, the digest empty for a
+/// homomorphic contest and the SHA-256 of the cast-vote record for a mix-net one.
 #[must_use]
 pub fn result_body(results: &[ContestResult]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -265,6 +423,7 @@ pub fn result_body(results: &[ContestResult]) -> Vec<u8> {
         for w in &r.winners {
             push_lp(&mut out, w.as_bytes());
         }
+        push_lp(&mut out, r.cvr.as_ref().map_or(&[][..], |c| &c.digest[..]));
     }
     out
 }

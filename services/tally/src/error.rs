@@ -68,6 +68,12 @@ pub enum Invalid {
     /// The partial decryption does not decode, names another trustee or a proof fails.
     #[error("partial decryption")]
     Partial,
+    /// The shuffle's output or proof does not decode, or the proof fails.
+    #[error("shuffle")]
+    Shuffle,
+    /// The trustee has already shuffled this batch.
+    #[error("mix step")]
+    MixStep,
 }
 
 impl From<urna_store::Error> for TallyError {

@@ -13,10 +13,16 @@ use urna_store::{CeremonyPhase, Store, TrusteeKeys};
 
 use crate::ceremony::CeremonyState;
 use crate::error::{Invalid, TallyError};
+use crate::mix::MixWork;
 use crate::tally::Tally;
 
 /// The longest trustee name accepted.
 const MAX_NAME_LEN: usize = 256;
+
+/// The largest request the service decodes: a mix step's output and proof, or a
+/// mixed contest's partial decryption, is about 0.5 KiB per ballot of five options,
+/// so this bounds a mix-net contest near 100,000 ballots (docs/operations.md).
+pub const MAX_REQUEST_BYTES: usize = 64 << 20;
 
 /// The Tally service: the domain and the admin token that guards registration.
 #[derive(Clone)]
@@ -28,6 +34,8 @@ pub struct TallyService<S> {
 /// The tonic server of the Tally service over `tally`, registration guarded by `admin`.
 pub fn service<S: Store>(tally: Tally<S>, admin: AdminToken) -> TallyServer<TallyService<S>> {
     TallyServer::new(TallyService { tally, admin })
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(MAX_REQUEST_BYTES)
 }
 
 impl<S> TallyService<S> {
@@ -175,6 +183,56 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
         }))
     }
 
+    async fn get_mix_task(
+        &self,
+        request: Request<v1::GetMixTaskRequest>,
+    ) -> Result<Response<v1::GetMixTaskResponse>, Status> {
+        let r = request.into_inner();
+        let work = self.tally.mix_work(&r.election_id, r.trustee_index).await?;
+        let response = match work {
+            MixWork::Shuffle(task) => v1::GetMixTaskResponse {
+                state: v1::MixState::Shuffle.into(),
+                batch_index: task.batch,
+                contest_id: task.contest,
+                step: task.step,
+                steps: task.steps,
+                width: task.width,
+                input: task.input.concat(),
+                source_index: task.source_index,
+            },
+            MixWork::Wait | MixWork::Done => v1::GetMixTaskResponse {
+                state: if work == MixWork::Wait {
+                    v1::MixState::Wait
+                } else {
+                    v1::MixState::Done
+                }
+                .into(),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn submit_shuffle(
+        &self,
+        request: Request<v1::SubmitShuffleRequest>,
+    ) -> Result<Response<v1::SubmitShuffleResponse>, Status> {
+        let r = request.into_inner();
+        let board_index = self
+            .tally
+            .submit_shuffle(
+                &r.election_id,
+                r.trustee_index,
+                r.batch_index,
+                r.step,
+                r.output,
+                r.proof,
+                r.signature,
+            )
+            .await?;
+        Ok(Response::new(v1::SubmitShuffleResponse { board_index }))
+    }
+
     async fn get_decryption_task(
         &self,
         request: Request<v1::GetDecryptionTaskRequest>,
@@ -183,11 +241,13 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
         // Aggregation runs on first demand once the election is closed.
         let task = self.tally.aggregate(&r.election_id).await?;
         let batches = (0u32..)
-            .zip(task.batches)
+            .zip(self.tally.decryption_batches(&r.election_id).await?)
             .map(|(batch_index, b)| v1::DecryptionBatch {
                 batch_index,
                 contest_id: b.contest,
                 ciphertexts: b.ciphertexts.iter().map(|c| c.to_vec()).collect(),
+                width: b.width,
+                source_index: b.source_index,
             })
             .collect();
         Ok(Response::new(v1::GetDecryptionTaskResponse {
@@ -238,6 +298,17 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
                     .map(|(option_id, total)| v1::OptionTotal { option_id, total })
                     .collect(),
                 winners: c.winners,
+                cvr_format: c
+                    .cvr
+                    .as_ref()
+                    .map(|cvr| cvr.format.name().to_owned())
+                    .unwrap_or_default(),
+                cvr_digest: c
+                    .cvr
+                    .as_ref()
+                    .map(|cvr| cvr.digest.to_vec())
+                    .unwrap_or_default(),
+                cvr: c.cvr.map(|cvr| cvr.text).unwrap_or_default(),
             })
             .collect();
         Ok(Response::new(v1::GetResultsResponse {
@@ -326,6 +397,8 @@ impl From<TallyError> for Status {
                 Invalid::Confirmation => "the complaint count differs from the complaints filed",
                 Invalid::Batch => "no such decryption batch",
                 Invalid::Partial => "invalid partial decryption",
+                Invalid::Shuffle => "invalid shuffle: the output or proof does not check",
+                Invalid::MixStep => "this trustee has already shuffled this batch",
             }),
             TallyError::Unauthenticated => {
                 Status::permission_denied("not signed by the registered trustee")

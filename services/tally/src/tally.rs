@@ -1,7 +1,8 @@
 //! The tally tier's domain: [`Tally`] over a store. The key ceremony's operations are
 //! in `ceremony.rs`; this file holds what they share.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use urna_crypto::DlogTable;
@@ -11,7 +12,9 @@ pub use urna_service::dealing_payload;
 use urna_service::{Boards, Elections};
 use urna_store::{Store, TallyConfig, TrusteeKeys};
 
+use crate::decrypt::ContestResult;
 use crate::error::{Invalid, TallyError};
+use crate::mix::Published;
 
 /// The domain tag prefix of every trustee signature.
 const SIGNATURE_TAG: &str = "urna/v1/trustee/";
@@ -25,6 +28,10 @@ pub struct Tally<S> {
     pub(crate) boards: Boards<S>,
     /// The discrete-log table that recovers totals, built on first use.
     pub(crate) dlog: Arc<OnceLock<DlogTable>>,
+    /// Where published shuffle records start on the board.
+    pub(crate) published: Published,
+    /// Complete results, once computed (they never change).
+    pub(crate) results: Arc<Mutex<HashMap<String, Vec<ContestResult>>>>,
 }
 
 impl<S: Store> Tally<S> {
@@ -37,6 +44,8 @@ impl<S: Store> Tally<S> {
             elections,
             boards,
             dlog: Arc::new(OnceLock::new()),
+            published: Published::default(),
+            results: Arc::default(),
         }
     }
 

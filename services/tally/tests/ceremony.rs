@@ -902,6 +902,7 @@ async fn the_tally_counts_the_latest_ballot_per_credential_with_one_trustee_abse
             ballots: 3,
             totals: vec![("ada".into(), 1), ("grace".into(), 2)],
             winners: vec!["grace".into()],
+            cvr: None,
         }]
     );
     let recorded = f.store.results(ELECTION).await.unwrap().unwrap();

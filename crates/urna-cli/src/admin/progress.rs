@@ -146,11 +146,15 @@ impl Progress {
             Some(results) => {
                 out.push_str("  results\n");
                 for contest in &results.contests {
-                    let totals: Vec<String> = contest
-                        .totals
-                        .iter()
-                        .map(|t| format!("{} {}", t.option_id, t.total))
-                        .collect();
+                    let totals: Vec<String> = if contest.cvr_format.is_empty() {
+                        contest
+                            .totals
+                            .iter()
+                            .map(|t| format!("{} {}", t.option_id, t.total))
+                            .collect()
+                    } else {
+                        vec![format!("mix-net, CVR in {}", contest.cvr_format)]
+                    };
                     let _ = writeln!(
                         out,
                         "    {} ({} ballots): {}; elected: {}",
@@ -354,6 +358,7 @@ mod tests {
                         },
                     ],
                     winners: vec!["grace".into()],
+                    ..Default::default()
                 }],
                 result_entry: None,
             }),

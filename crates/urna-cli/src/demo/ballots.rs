@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use rand::RngExt;
 use rand::rngs::ChaCha20Rng;
-use urna_election::{Contest, Manifest, Method, TallyKind, ballot};
+use urna_election::{Contest, Limits, Manifest, Method, Selection, ballot};
 use urna_sdk::{Choice, Choices};
 
 /// Per contest id, per option in manifest order: the sum of the encoded values.
@@ -36,25 +36,6 @@ impl Ballot {
     }
 }
 
-/// Fails unless the demo can generate choices for every contest of `manifest`: the
-/// homomorphically tallied plurality, approval, referendum and score contests.
-pub fn check_supported(manifest: &Manifest) -> Result<()> {
-    for contest in manifest.contests() {
-        let generated = matches!(
-            contest.method(),
-            Method::Plurality | Method::Approval | Method::Referendum | Method::Score
-        );
-        if contest.tally() != TallyKind::Homomorphic || !generated {
-            bail!(
-                "contest {}: the demo casts plurality, approval, referendum and score contests (homomorphic); {:?} is not one",
-                contest.id(),
-                contest.method()
-            );
-        }
-    }
-    Ok(())
-}
-
 /// A valid choice in every contest of ballot style `style`, each checked against the
 /// manifest's rules.
 pub fn choose(manifest: &Manifest, style: &str, rng: &mut ChaCha20Rng) -> Result<Ballot> {
@@ -72,66 +53,93 @@ pub fn choose(manifest: &Manifest, style: &str, rng: &mut ChaCha20Rng) -> Result
             .enumerate()
             .find(|(_, c)| c.id() == id)
             .ok_or_else(|| anyhow!("style {} names unknown contest {id}", style.id()))?;
-        let vector = choose_vector(contest, index, rng);
-        ballot::decode(contest, &vector)
+        let selection = choose_selection(contest, index, rng);
+        let vector = ballot::encode(contest, &selection)
             .map_err(|e| anyhow!("generated an invalid vote in {id}: {e}"))?;
-        ballot.choices.insert(id.clone(), choice(contest, &vector));
+        ballot
+            .choices
+            .insert(id.clone(), choice(contest, &selection));
         ballot.vectors.push((id.clone(), vector));
     }
     Ok(ballot)
 }
 
-/// The SDK's choice for an encoded option vector: the marked options, or every
-/// option's score (the encoded value is the score above the minimum).
-fn choice(contest: &Contest, vector: &[u64]) -> Choice {
-    let options = contest.options().iter().zip(vector);
-    match contest.scores() {
-        Some(limits) => Choice::Scores(
-            options
-                .map(|(option, &value)| {
-                    let above = u32::try_from(value).unwrap_or(u32::MAX);
-                    (option.id().to_owned(), limits.min.saturating_add(above))
-                })
+/// The SDK's choice for a selection: the marked options, every option's score, or
+/// the options in rank order.
+fn choice(contest: &Contest, selection: &Selection) -> Choice {
+    let id = |i: &usize| {
+        contest
+            .options()
+            .get(*i)
+            .map(|o| o.id().to_owned())
+            .unwrap_or_default()
+    };
+    match selection {
+        Selection::Marks(marked) => Choice::Marks(marked.iter().map(id).collect()),
+        Selection::Scores(scores) => Choice::Scores(
+            contest
+                .options()
+                .iter()
+                .zip(scores)
+                .map(|(option, &score)| (option.id().to_owned(), score))
                 .collect(),
         ),
-        None => Choice::Marks(
-            options
-                .filter(|(_, value)| **value == 1)
-                .map(|(option, _)| option.id().to_owned())
-                .collect(),
-        ),
+        Selection::Ranking(order) => Choice::Ranking(order.iter().map(id).collect()),
     }
 }
 
 /// Marks: between the minimum and maximum number of selections, drawn without
-/// replacement with weights falling by option (rotated per contest). Scores: each
+/// replacement with weights falling by option (rotated per contest). Rankings: as
+/// many options as allowed at least, in the order drawn the same way. Scores: each
 /// option its own bias.
-fn choose_vector(contest: &Contest, index: usize, rng: &mut ChaCha20Rng) -> Vec<u64> {
-    let s = ballot::shape(contest);
-    let n = s.options;
+fn choose_selection(contest: &Contest, index: usize, rng: &mut ChaCha20Rng) -> Selection {
+    let n = contest.options().len();
     let weight = |option: usize| ((n - (option + index) % n) as u64).pow(2);
-    if s.max_value == 1 {
-        let marks = rng.random_range(s.min_sum..=s.max_sum.max(s.min_sum)) as usize;
-        let mut vector = vec![0u64; n];
-        for _ in 0..marks.min(n) {
-            let total: u64 = (0..n).filter(|&o| vector[o] == 0).map(weight).sum();
+    let draw = |count: usize, rng: &mut ChaCha20Rng| {
+        let mut drawn: Vec<usize> = Vec::with_capacity(count);
+        for _ in 0..count.min(n) {
+            let left = || (0..n).filter(|o| !drawn.contains(o));
+            let total: u64 = left().map(weight).sum();
             let mut pick = rng.random_range(0..total.max(1));
-            for option in (0..n).filter(|&o| vector[o] == 0) {
+            let mut chosen = None;
+            for option in left() {
                 if pick < weight(option) {
-                    vector[option] = 1;
+                    chosen = Some(option);
                     break;
                 }
                 pick -= weight(option);
             }
+            drawn.extend(chosen);
         }
-        vector
-    } else {
-        (0..n)
-            .map(|option| {
-                let bias = weight(option) * s.max_value / (2 * (n as u64).pow(2));
-                rng.random_range(0..=s.max_value).max(bias).min(s.max_value)
-            })
-            .collect()
+        drawn
+    };
+    let selections = contest.selections();
+    let (lo, hi) = (selections.min as usize, (selections.max as usize).max(1));
+    match contest.method() {
+        Method::Plurality | Method::Approval | Method::Referendum => {
+            let s = ballot::shape(contest);
+            let marks = rng.random_range(s.min_sum..=s.max_sum.max(s.min_sum)) as usize;
+            let mut marked = draw(marks, rng);
+            marked.sort_unstable();
+            Selection::Marks(marked)
+        }
+        Method::Score | Method::Star => {
+            let limits = contest.scores().unwrap_or(Limits { min: 0, max: 5 });
+            let range = u64::from(limits.max - limits.min);
+            Selection::Scores(
+                (0..n)
+                    .map(|option| {
+                        let bias = weight(option) * range / (2 * (n as u64).pow(2));
+                        let value = rng.random_range(0..=range).max(bias).min(range);
+                        limits.min + u32::try_from(value).unwrap_or(0)
+                    })
+                    .collect(),
+            )
+        }
+        _ => {
+            let ranked = rng.random_range(lo.max(1).min(hi)..=hi.min(n));
+            Selection::Ranking(draw(ranked, rng))
+        }
     }
 }
 
@@ -141,33 +149,36 @@ mod tests {
 
     use super::*;
 
-    const CLUB: &str = include_str!("../../../../examples/club-election.yaml");
+    const FULL: &str = include_str!("../../../../examples/club-election-full.yaml");
+    const RANKED: &str = include_str!("../../../../examples/club-election-ranked.yaml");
 
     #[test]
-    fn choices_and_vectors_agree_for_every_style() {
-        let manifest = Manifest::from_yaml(CLUB).unwrap();
-        check_supported(&manifest).unwrap();
-        let mut rng = ChaCha20Rng::seed_from_u64(7);
-        for style in manifest.ballot_styles() {
-            for _ in 0..50 {
-                let ballot = choose(&manifest, style.id(), &mut rng).unwrap();
-                assert_eq!(ballot.vectors.len(), style.contests().len());
-                for (id, vector) in &ballot.vectors {
-                    let contest = manifest.contest(id).unwrap();
-                    match (&ballot.choices[id], contest.scores()) {
-                        (Choice::Scores(scores), Some(limits)) => {
-                            for ((_, score), value) in scores.iter().zip(vector) {
-                                assert_eq!(u64::from(*score - limits.min), *value);
+    fn choices_and_vectors_agree_for_every_style_and_kind_of_contest() {
+        for yaml in [FULL, RANKED] {
+            let manifest = Manifest::from_yaml(yaml).unwrap();
+            let mut rng = ChaCha20Rng::seed_from_u64(7);
+            for style in manifest.ballot_styles() {
+                for _ in 0..50 {
+                    let ballot = choose(&manifest, style.id(), &mut rng).unwrap();
+                    assert_eq!(ballot.vectors.len(), style.contests().len());
+                    for (id, vector) in &ballot.vectors {
+                        let contest = manifest.contest(id).unwrap();
+                        let decoded = ballot::decode(contest, vector).unwrap();
+                        let index = |o: &String| contest.option_index(o).unwrap();
+                        match (&ballot.choices[id], decoded) {
+                            (Choice::Scores(scores), Selection::Scores(values)) => {
+                                let given: Vec<u32> = scores.iter().map(|(_, s)| *s).collect();
+                                assert_eq!(given, values);
                             }
-                        }
-                        (Choice::Marks(marks), None) => {
-                            let marked = vector.iter().filter(|v| **v == 1).count();
-                            assert_eq!(marks.len(), marked);
-                            for mark in marks {
-                                assert_eq!(vector[contest.option_index(mark).unwrap()], 1);
+                            (Choice::Marks(marks), Selection::Marks(marked)) => {
+                                assert_eq!(marks.iter().map(index).collect::<Vec<_>>(), marked);
                             }
+                            (Choice::Ranking(order), Selection::Ranking(ranked)) => {
+                                assert_eq!(order.iter().map(index).collect::<Vec<_>>(), ranked);
+                                assert!(!ranked.is_empty());
+                            }
+                            other => panic!("unexpected choice {other:?}"),
                         }
-                        other => panic!("unexpected choice {other:?}"),
                     }
                 }
             }
@@ -176,7 +187,7 @@ mod tests {
 
     #[test]
     fn totals_add_up_per_option() {
-        let manifest = Manifest::from_yaml(CLUB).unwrap();
+        let manifest = Manifest::from_yaml(FULL).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(8);
         let a = choose(&manifest, "members", &mut rng).unwrap();
         let b = choose(&manifest, "juniors", &mut rng).unwrap();
@@ -199,12 +210,5 @@ mod tests {
             .collect();
         assert_eq!(totals["chair"], expected);
         assert_eq!(totals["boathouse"], a.vectors[0].1);
-    }
-
-    #[test]
-    fn a_mixnet_contest_is_refused() {
-        let ranked = include_str!("../../../../examples/club-election-ranked.yaml");
-        let manifest = Manifest::from_yaml(ranked).unwrap();
-        assert!(check_supported(&manifest).is_err());
     }
 }

@@ -196,9 +196,10 @@ impl Services {
 
     /// A client of the tally service.
     pub async fn tally(&self) -> Result<TallyClient<Channel>> {
-        Ok(TallyClient::new(
-            channel(&self.info.tally, &self.info.ca).await?,
-        ))
+        Ok(
+            TallyClient::new(channel(&self.info.tally, &self.info.ca).await?)
+                .max_decoding_message_size(urna_tally::grpc::MAX_REQUEST_BYTES),
+        )
     }
 
     /// Stops the services as Ctrl-C would and waits for them to exit.

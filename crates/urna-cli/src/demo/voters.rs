@@ -37,6 +37,9 @@ pub struct Turnout {
     pub ballots: std::collections::BTreeMap<String, u64>,
     /// The totals of the counted ballots.
     pub totals: Totals,
+    /// Per contest, the counted ballots' encoded option vectors (for mix-net contests,
+    /// whose cast-vote records hold them).
+    pub rows: std::collections::BTreeMap<String, Vec<Vec<u64>>>,
 }
 
 /// The voters, sharing one client of the services.
@@ -139,8 +142,12 @@ impl Voters {
         t.cast += 1 + u64::from(recast && self.manifest.revoting() == Revoting::LastCounts);
         t.challenged += u64::from(challenge);
         t.recast += u64::from(recast);
-        for (contest, _) in &counted.vectors {
+        for (contest, vector) in &counted.vectors {
             *t.ballots.entry(contest.clone()).or_default() += 1;
+            t.rows
+                .entry(contest.clone())
+                .or_default()
+                .push(vector.clone());
         }
         counted.add_to(&mut t.totals);
         Ok(())

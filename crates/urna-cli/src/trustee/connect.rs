@@ -79,9 +79,11 @@ impl ConnectArgs {
 impl Connection {
     /// A client of the tally service.
     pub async fn tally(&self) -> Result<TallyClient<Channel>> {
-        Ok(TallyClient::new(
-            channel(&self.tally, self.ca.as_deref()).await?,
-        ))
+        Ok(
+            TallyClient::new(channel(&self.tally, self.ca.as_deref()).await?)
+                .max_decoding_message_size(urna_tally::grpc::MAX_REQUEST_BYTES)
+                .max_encoding_message_size(urna_tally::grpc::MAX_REQUEST_BYTES),
+        )
     }
 
     /// A client of the board service.

@@ -1,6 +1,8 @@
-//! The trustee's side of the threshold decryption (docs/protocol.md §1.13, §4.8): wait
-//! for the decryption task, check it against the tally record on the public board,
-//! then answer every batch with a partial decryption and its proofs, signed.
+//! The trustee's side of the mix-net and the threshold decryption (docs/protocol.md
+//! §1.13, §4.8, §4.9): shuffle every mix-net batch the tally service hands out, each
+//! input checked against the digest the public board names for it; then wait for the
+//! decryption task, check every batch against the board, and answer it with a signed
+//! partial decryption and its proofs.
 
 use std::time::Instant;
 
@@ -9,35 +11,43 @@ use rand::SeedableRng as _;
 use rand::rngs::ChaCha20Rng;
 use tonic::Code;
 use tonic::transport::Channel;
+use urna_board::parts::Part;
 use urna_board::{Entry, EntryKind};
-use urna_crypto::Ciphertext;
 use urna_crypto::dkg::ThresholdPublicKey;
-use urna_crypto::encoding::Decoder;
+use urna_crypto::encoding::{Decoder, Encoder};
+use urna_crypto::mix::rows_digest;
 use urna_crypto::threshold::PartialDecryption;
+use urna_crypto::{Ciphertext, Context, EncryptionKey, MixBallots, ShuffleProof, shuffle};
 use urna_proto::v1 as pb;
 use urna_proto::v1::board_client::BoardClient;
 use urna_proto::v1::tally_client::TallyClient;
-use urna_tally::tally_context;
+use urna_tally::{shuffle_payload, tally_context};
+use urna_verify::records::{SHUFFLE_RECORD_TAG, ShuffleKey, TallyRecord};
 
 use super::ceremony::{Polling, Registered};
 use super::share_file::ShareFile;
 
-/// The tally record's domain tag (docs/protocol.md §4.8).
-const TALLY_RECORD_TAG: &[u8] = b"urna/v1/tally-record";
-/// The longest contest id a tally record may name.
-const MAX_CONTEST_ID: usize = 256;
+/// What a trustee's run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decrypted {
+    /// Mix steps this run performed.
+    pub shuffles: usize,
+    /// Batches answered with a partial decryption (in this run or an earlier one).
+    pub batches: usize,
+}
 
-/// Trustee `file` partially decrypts the election's tally: waits (polling) until the
-/// tally service has a decryption task, checks that its ciphertexts are exactly those
-/// of the tally record on the board (refusing otherwise), and submits one signed
-/// partial decryption per batch. Returns how many batches it answered; a batch it
-/// answered in an earlier run counts as answered.
+/// Trustee `file` takes its part in the tally: shuffles every mix-net batch the tally
+/// service asks it to (each input checked against the board first), then waits
+/// (polling) until the tally service has a decryption task, checks that its
+/// ciphertexts are exactly those the board names (refusing otherwise), and submits one
+/// signed partial decryption per batch. A batch it answered in an earlier run counts
+/// as answered.
 pub async fn decrypt(
     tally: &mut TallyClient<Channel>,
     board: &mut BoardClient<Channel>,
     file: &ShareFile,
     polling: Polling,
-) -> Result<usize> {
+) -> Result<Decrypted> {
     let me = Registered::of(file)?;
     let share = file
         .key_share()
@@ -52,6 +62,8 @@ pub async fn decrypt(
     key.check_share(share)
         .context("the key share does not match the threshold key")?;
     let started = Instant::now();
+    let mut rng = ChaCha20Rng::from_rng(&mut rand::rng());
+    let shuffles = mix(tally, board, file, &me, &key, polling, started, &mut rng).await?;
     let task = loop {
         let request = pb::GetDecryptionTaskRequest {
             election_id: me.election.clone(),
@@ -67,14 +79,37 @@ pub async fn decrypt(
         }
         tokio::time::sleep(polling.interval).await;
     };
-    let record = tally_record(board, &me, task.source_index, polling, started).await?;
-    if !task_matches(&task, &record) {
-        bail!(
-            "the decryption task differs from the tally record at board index {}: refusing",
-            task.source_index
-        );
+    let entry = board_entry(board, &me, task.source_index, polling, started).await?;
+    if entry.kind() != EntryKind::TallyRecord {
+        bail!("board entry {} is not the tally record", task.source_index);
     }
-    let mut rng = ChaCha20Rng::from_rng(&mut rand::rng());
+    let record =
+        TallyRecord::decode(entry.body()).context("the tally record's body does not decode")?;
+    for batch in &task.batches {
+        let check = match record.contests.get(batch.batch_index as usize) {
+            Some(contest) if batch.width == 0 => totals_match(batch, contest),
+            Some(contest) => {
+                mixed_match(
+                    board,
+                    &me,
+                    batch,
+                    contest,
+                    task.source_index,
+                    polling,
+                    started,
+                )
+                .await?
+            }
+            None => false,
+        };
+        if !check || task.batches.len() != record.contests.len() {
+            bail!(
+                "decryption batch {} differs from what the board at index {} names: refusing",
+                batch.batch_index,
+                task.source_index
+            );
+        }
+    }
     for batch in &task.batches {
         let ciphertexts = batch
             .ciphertexts
@@ -108,21 +143,199 @@ pub async fn decrypt(
             }
         }
     }
-    Ok(task.batches.len())
+    Ok(Decrypted {
+        shuffles,
+        batches: task.batches.len(),
+    })
 }
 
-/// One contest of a tally record: its id and ciphertexts.
-type RecordContest = (String, Vec<Vec<u8>>);
+/// Performs every mix step the tally service hands this trustee until mixing is done;
+/// returns how many it performed.
+#[allow(clippy::too_many_arguments)]
+async fn mix(
+    tally: &mut TallyClient<Channel>,
+    board: &mut BoardClient<Channel>,
+    file: &ShareFile,
+    me: &Registered,
+    key: &ThresholdPublicKey,
+    polling: Polling,
+    started: Instant,
+    rng: &mut ChaCha20Rng,
+) -> Result<usize> {
+    let key = EncryptionKey::new(key.public_key());
+    let mut performed = 0;
+    loop {
+        let request = pb::GetMixTaskRequest {
+            election_id: me.election.clone(),
+            trustee_index: me.index,
+        };
+        let work = match tally.get_mix_task(request).await {
+            Ok(work) => Some(work.into_inner()),
+            Err(status) if status.code() == Code::FailedPrecondition => None,
+            Err(status) => return Err(status).context("fetching the mix task"),
+        };
+        let state = work.as_ref().map(pb::GetMixTaskResponse::state);
+        if state == Some(pb::MixState::Done) {
+            return Ok(performed);
+        }
+        let Some(work) = work.filter(|_| state == Some(pb::MixState::Shuffle)) else {
+            if started.elapsed() > polling.timeout {
+                bail!(
+                    "the mix-net did not finish within the timeout (are the polls closed, are k trustees mixing?)"
+                );
+            }
+            tokio::time::sleep(polling.interval).await;
+            continue;
+        };
+        let input = mix_input(board, me, &work, polling, started).await?;
+        let (output, witness) = shuffle(&key, &input, rng);
+        let context = Context::shuffle(&me.fingerprint, &work.contest_id, u64::from(work.step));
+        let proof = ShuffleProof::prove(&key, &input, &output, &witness, &context, rng)?;
+        drop(witness);
+        let mut enc = Encoder::new();
+        proof.encode(&mut enc);
+        let proof = enc.finish();
+        let payload = shuffle_payload(
+            work.batch_index,
+            work.step,
+            &input.digest(),
+            &output.digest(),
+            &proof,
+        );
+        let request = pb::SubmitShuffleRequest {
+            election_id: me.election.clone(),
+            trustee_index: me.index,
+            batch_index: work.batch_index,
+            step: work.step,
+            output: output
+                .ciphertexts()
+                .iter()
+                .flat_map(Ciphertext::to_bytes)
+                .collect(),
+            proof,
+            signature: me.sign(file, "shuffle", &payload),
+        };
+        match tally.submit_shuffle(request).await {
+            Ok(_) => performed += 1,
+            // Another trustee took this step first: ask again.
+            Err(status) if status.code() == Code::AlreadyExists => {}
+            Err(status) => {
+                return Err(status).with_context(|| {
+                    format!(
+                        "submitting mix step {} of batch {}",
+                        work.step, work.batch_index
+                    )
+                });
+            }
+        }
+    }
+}
 
-/// The tally record at `index` on the election's board, decoded; waits (polling)
-/// until a checkpoint covers it.
-async fn tally_record(
+/// The task's input rows, once checked against the digest the board names for them:
+/// the tally record's for step 0, else the previous step's shuffle record's output.
+async fn mix_input(
+    board: &mut BoardClient<Channel>,
+    me: &Registered,
+    work: &pb::GetMixTaskResponse,
+    polling: Polling,
+    started: Instant,
+) -> Result<MixBallots> {
+    let ciphertexts = work
+        .input
+        .chunks(64)
+        .map(|c| Ciphertext::decode(&mut Decoder::new(c)))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a ciphertext of the mix task does not decode")?;
+    let input = MixBallots::new(work.width as usize, ciphertexts)
+        .context("the mix task's rows are not whole")?;
+    let entry = board_entry(board, me, work.source_index, polling, started).await?;
+    let named = if work.step == 0 && entry.kind() == EntryKind::TallyRecord {
+        TallyRecord::decode(entry.body())
+            .ok()
+            .and_then(|r| r.contests.get(work.batch_index as usize)?.rows)
+            .filter(|rows| rows.width == work.width)
+            .map(|rows| rows.digest)
+    } else {
+        shuffle_key(&entry)
+            .filter(|k| k.batch == work.batch_index && k.step + 1 == work.step)
+            .map(|k| k.output)
+    };
+    if named != Some(input.digest()) {
+        bail!(
+            "the rows of mix step {} of batch {} are not those board entry {} names: refusing to shuffle",
+            work.step,
+            work.batch_index,
+            work.source_index
+        );
+    }
+    Ok(input)
+}
+
+/// The key of a shuffle record's part, if `entry` is one.
+fn shuffle_key(entry: &Entry) -> Option<ShuffleKey> {
+    if entry.kind() != EntryKind::ShuffleRecord {
+        return None;
+    }
+    let part = Part::decode(entry.body()).ok()?;
+    if part.tag != SHUFFLE_RECORD_TAG {
+        return None;
+    }
+    ShuffleKey::decode(part.key).ok()
+}
+
+/// Whether a totals batch is the tally record's contest, ciphertext for ciphertext.
+fn totals_match(batch: &pb::DecryptionBatch, contest: &urna_verify::records::ContestTally) -> bool {
+    contest.rows.is_none()
+        && batch.contest_id == contest.contest
+        && batch.ciphertexts.len() == contest.sums.len()
+        && batch
+            .ciphertexts
+            .iter()
+            .zip(&contest.sums)
+            .all(|(ours, theirs)| ours[..] == theirs.to_bytes()[..])
+}
+
+/// Whether a mixed batch is what the board names: the last shuffle's output of the
+/// contest (by digest), or no rows for a contest no ballot holds.
+async fn mixed_match(
+    board: &mut BoardClient<Channel>,
+    me: &Registered,
+    batch: &pb::DecryptionBatch,
+    contest: &urna_verify::records::ContestTally,
+    source: u64,
+    polling: Polling,
+    started: Instant,
+) -> Result<bool> {
+    let Some(rows) = contest.rows.filter(|r| r.width == batch.width) else {
+        return Ok(false);
+    };
+    if batch.contest_id != contest.contest || batch.ciphertexts.iter().any(|c| c.len() != 64) {
+        return Ok(false);
+    }
+    let bytes: Vec<[u8; 64]> = batch
+        .ciphertexts
+        .iter()
+        .filter_map(|c| c.as_slice().try_into().ok())
+        .collect();
+    let width = batch.width as usize;
+    let digest = rows_digest(bytes.len() / width, width, &bytes);
+    if contest.ballots == 0 {
+        return Ok(bytes.is_empty() && digest == rows.digest);
+    }
+    let entry = board_entry(board, me, batch.source_index, polling, started).await?;
+    Ok(shuffle_key(&entry)
+        .is_some_and(|k| k.source == source && k.batch == batch.batch_index && k.output == digest))
+}
+
+/// The entry at `index` on the election's board; waits (polling) until a checkpoint
+/// covers it.
+async fn board_entry(
     board: &mut BoardClient<Channel>,
     me: &Registered,
     index: u64,
     polling: Polling,
     started: Instant,
-) -> Result<Vec<RecordContest>> {
+) -> Result<Entry> {
     let entry = loop {
         let entries = board
             .get_entries(pb::GetEntriesRequest {
@@ -131,7 +344,7 @@ async fn tally_record(
                 count: 1,
             })
             .await
-            .context("reading the tally record from the board")?
+            .context("reading the board")?
             .into_inner()
             .entries;
         if let Some(entry) = entries.into_iter().find(|e| e.index == index) {
@@ -143,99 +356,50 @@ async fn tally_record(
         tokio::time::sleep(polling.interval).await;
     };
     let entry = Entry::decode(&entry.entry).context("the board entry does not decode")?;
-    if entry.kind() != EntryKind::TallyRecord || entry.election() != &me.fingerprint {
-        bail!("board entry {index} is not this election's tally record");
+    if entry.election() != &me.fingerprint {
+        bail!("board entry {index} is not this election's");
     }
-    parse_tally_record(entry.body()).context("the tally record's body does not decode")
-}
-
-/// Decodes a `TallyRecord` body: `lp(tag) ‖ u64be(polls-closed index) ‖ u32be(C)`, then
-/// per contest `lp(contest id) ‖ u64be(ballots) ‖ u32be(T) ‖ T × 64 bytes`.
-fn parse_tally_record(body: &[u8]) -> Result<Vec<RecordContest>, urna_crypto::DecodeError> {
-    let mut input = Decoder::new(body);
-    if input.bytes(TALLY_RECORD_TAG.len())? != TALLY_RECORD_TAG {
-        return Err(urna_crypto::DecodeError::Tag);
-    }
-    let _closed_at = input.u64()?;
-    let contests = input.len(usize::MAX)?;
-    let mut out = Vec::new();
-    for _ in 0..contests {
-        let id = input.str(MAX_CONTEST_ID)?.to_owned();
-        let _ballots = input.u64()?;
-        let count = input.len(usize::MAX)?;
-        let ciphertexts = (0..count)
-            .map(|_| input.take(64).map(<[u8]>::to_vec))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push((id, ciphertexts));
-    }
-    input.finish()?;
-    Ok(out)
-}
-
-/// Whether the task's batches are the record's contests, in order, ciphertext for
-/// ciphertext.
-fn task_matches(task: &pb::GetDecryptionTaskResponse, record: &[RecordContest]) -> bool {
-    task.batches.len() == record.len()
-        && (0u32..).zip(task.batches.iter().zip(record)).all(
-            |(position, (batch, (contest, ciphertexts)))| {
-                batch.batch_index == position
-                    && batch.contest_id == *contest
-                    && batch.ciphertexts == *ciphertexts
-            },
-        )
+    Ok(entry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use urna_verify::records::ContestTally;
 
-    fn body(contests: &[(&str, Vec<[u8; 64]>)]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(TALLY_RECORD_TAG.len() as u32).to_be_bytes());
-        out.extend_from_slice(TALLY_RECORD_TAG);
-        out.extend_from_slice(&9u64.to_be_bytes());
-        out.extend_from_slice(&(contests.len() as u32).to_be_bytes());
-        for (id, cts) in contests {
-            out.extend_from_slice(&(id.len() as u32).to_be_bytes());
-            out.extend_from_slice(id.as_bytes());
-            out.extend_from_slice(&3u64.to_be_bytes());
-            out.extend_from_slice(&(cts.len() as u32).to_be_bytes());
-            for c in cts {
-                out.extend_from_slice(c);
-            }
-        }
-        out
-    }
-
-    fn task(contests: &[(&str, Vec<[u8; 64]>)]) -> pb::GetDecryptionTaskResponse {
-        pb::GetDecryptionTaskResponse {
+    fn batch(id: &str, cts: &[[u8; 64]]) -> pb::DecryptionBatch {
+        pb::DecryptionBatch {
+            batch_index: 0,
+            contest_id: id.to_owned(),
+            ciphertexts: cts.iter().map(|c| c.to_vec()).collect(),
+            width: 0,
             source_index: 12,
-            batches: (0u32..)
-                .zip(contests)
-                .map(|(batch_index, (id, cts))| pb::DecryptionBatch {
-                    batch_index,
-                    contest_id: (*id).to_owned(),
-                    ciphertexts: cts.iter().map(|c| c.to_vec()).collect(),
-                })
-                .collect(),
         }
     }
 
     #[test]
-    fn a_task_must_be_the_tally_record_exactly() {
-        let contests = [("chair", vec![[1; 64], [2; 64]]), ("vote", vec![[3; 64]])];
-        let record = parse_tally_record(&body(&contests)).unwrap();
-        assert!(task_matches(&task(&contests), &record));
-        let changed = [("chair", vec![[1; 64], [9; 64]]), ("vote", vec![[3; 64]])];
-        assert!(!task_matches(&task(&changed), &record));
-        let renamed = [("chair", vec![[1; 64], [2; 64]]), ("vote2", vec![[3; 64]])];
-        assert!(!task_matches(&task(&renamed), &record));
-        assert!(!task_matches(&task(&contests[..1]), &record));
-        let mut trailing = body(&contests);
-        trailing.push(0);
-        assert!(parse_tally_record(&trailing).is_err());
-        let mut retagged = body(&contests);
-        retagged[4] = b'x';
-        assert!(parse_tally_record(&retagged).is_err());
+    fn a_totals_batch_must_be_the_tally_record_exactly() {
+        let sums = vec![Ciphertext::zero(), Ciphertext::zero()];
+        let contest = ContestTally {
+            contest: "chair".into(),
+            ballots: 3,
+            sums: sums.clone(),
+            rows: None,
+        };
+        let bytes: Vec<[u8; 64]> = sums.iter().map(Ciphertext::to_bytes).collect();
+        assert!(totals_match(&batch("chair", &bytes), &contest));
+        assert!(!totals_match(&batch("chair2", &bytes), &contest));
+        assert!(!totals_match(&batch("chair", &bytes[..1]), &contest));
+        let mut changed = bytes.clone();
+        changed[1][0] ^= 1;
+        assert!(!totals_match(&batch("chair", &changed), &contest));
+        let mixed = ContestTally {
+            rows: Some(urna_verify::records::Rows {
+                width: 2,
+                digest: [0; 32],
+            }),
+            ..contest
+        };
+        assert!(!totals_match(&batch("chair", &bytes), &mixed));
     }
 }

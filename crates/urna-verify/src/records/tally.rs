@@ -13,15 +13,27 @@ pub const DECRYPTION_SHARE_TAG: &str = "urna/v1/decryption-share";
 /// The domain tag of the result.
 pub const RESULT_TAG: &str = "urna/v1/result";
 
-/// One contest of a `TallyRecord`: the encrypted per-option sums.
+/// One contest of a `TallyRecord`: the encrypted per-option sums, or a mix-net
+/// contest's rows by their digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContestTally {
     /// The contest id.
     pub contest: String,
     /// How many counted ballots hold the contest.
     pub ballots: u64,
-    /// The homomorphic sum per option, in option order.
+    /// The homomorphic sum per option, in option order (empty for a mix-net contest).
     pub sums: Vec<Ciphertext>,
+    /// A mix-net contest's rows: ciphertexts per row and their digest (§4.9).
+    pub rows: Option<Rows>,
+}
+
+/// A list of mix-net rows named by its digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rows {
+    /// Ciphertexts per row, at least 1.
+    pub width: u32,
+    /// `rows_digest` of the rows (docs/protocol.md §4.9).
+    pub digest: [u8; 32],
 }
 
 /// A `TallyRecord` body.
@@ -41,9 +53,17 @@ impl TallyRecord {
             .u64(self.polls_closed)
             .len(self.contests.len());
         for c in &self.contests {
-            enc.str(&c.contest).u64(c.ballots).len(c.sums.len());
-            for sum in &c.sums {
-                sum.encode(&mut enc);
+            enc.str(&c.contest).u64(c.ballots);
+            match &c.rows {
+                Some(rows) => {
+                    enc.u32(rows.width).fixed(&rows.digest);
+                }
+                None => {
+                    enc.u32(0).len(c.sums.len());
+                    for sum in &c.sums {
+                        sum.encode(&mut enc);
+                    }
+                }
             }
         }
         enc.finish()
@@ -64,14 +84,22 @@ impl TallyRecord {
         for _ in 0..count {
             let contest = dec.str(MAX_ID_LEN)?.to_owned();
             let ballots = dec.u64()?;
-            let options = dec.len(MAX_ITEMS)?;
-            let sums = (0..options)
-                .map(|_| Ciphertext::decode(&mut dec))
-                .collect::<Result<Vec<_>, _>>()?;
+            let width = dec.u32()?;
+            let (sums, rows) = if width == 0 {
+                let options = dec.len(MAX_ITEMS)?;
+                let sums = (0..options)
+                    .map(|_| Ciphertext::decode(&mut dec))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (sums, None)
+            } else {
+                let digest = dec.array::<32>()?;
+                (Vec::new(), Some(Rows { width, digest }))
+            };
             contests.push(ContestTally {
                 contest,
                 ballots,
                 sums,
+                rows,
             });
         }
         dec.finish()?;
@@ -147,11 +175,15 @@ pub struct ContestResult {
     pub totals: Vec<(String, u64)>,
     /// The winners' option ids, in order of election.
     pub winners: Vec<String>,
+    /// A mix-net contest's CVR digest (SHA-256 of the CVR file); `None` for a
+    /// homomorphic contest.
+    pub cvr_digest: Option<[u8; 32]>,
 }
 
 /// The `Result` body: `lp("urna/v1/result") ‖ u32be(C)`, then per contest
 /// `lp(contest id) ‖ u64be(ballots) ‖ u32be(T) ‖ T × (lp(option id) ‖ u64be(total)) ‖
-/// u32be(W) ‖ W × lp(winner option id)`.
+/// u32be(W) ‖ W × lp(winner option id) ‖ lp(CVR digest, empty for a homomorphic
+/// contest)`.
 pub fn result_body(results: &[ContestResult]) -> Vec<u8> {
     let mut enc = Encoder::new();
     enc.str(RESULT_TAG).len(results.len());
@@ -164,6 +196,7 @@ pub fn result_body(results: &[ContestResult]) -> Vec<u8> {
         for winner in &r.winners {
             enc.str(winner);
         }
+        enc.bytes(r.cvr_digest.as_ref().map_or(&[][..], |d| &d[..]));
     }
     enc.finish()
 }
@@ -180,11 +213,27 @@ mod tests {
                 contest: "chair".into(),
                 ballots: 2,
                 sums: vec![Ciphertext::zero(); 3],
+                rows: None,
             }],
         };
         let bytes = record.encode();
-        assert_eq!(bytes.len(), 24 + 8 + 4 + 9 + 8 + 4 + 3 * 64);
+        assert_eq!(bytes.len(), 24 + 8 + 4 + 9 + 8 + 4 + 4 + 3 * 64);
         assert_eq!(TallyRecord::decode(&bytes).unwrap(), record);
+        let mixed = TallyRecord {
+            polls_closed: 9,
+            contests: vec![ContestTally {
+                contest: "rank".into(),
+                ballots: 7,
+                sums: Vec::new(),
+                rows: Some(Rows {
+                    width: 4,
+                    digest: [3; 32],
+                }),
+            }],
+        };
+        let mixed_bytes = mixed.encode();
+        assert_eq!(mixed_bytes.len(), 24 + 8 + 4 + 8 + 8 + 4 + 32);
+        assert_eq!(TallyRecord::decode(&mixed_bytes).unwrap(), mixed);
         let mut trailing = bytes.clone();
         trailing.push(0);
         assert!(TallyRecord::decode(&trailing).is_err());
@@ -216,6 +265,7 @@ mod tests {
             ballots: 2,
             totals: vec![("a".into(), 1)],
             winners: vec!["a".into()],
+            cvr_digest: None,
         }]);
         let mut expected = vec![0, 0, 0, 14];
         expected.extend_from_slice(b"urna/v1/result");
@@ -224,6 +274,7 @@ mod tests {
         expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, b'a']);
         expected.extend_from_slice(&1u64.to_be_bytes());
         expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, b'a']);
+        expected.extend_from_slice(&[0, 0, 0, 0]);
         assert_eq!(body, expected);
     }
 }

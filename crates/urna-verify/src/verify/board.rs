@@ -148,6 +148,11 @@ impl<'a> Board<'a> {
                     tally.share(index, body, &fingerprint, &self.ceremony, report);
                 }
             }
+            EntryKind::ShuffleRecord => {
+                if let Some(tally) = &mut self.tally {
+                    tally.shuffle(index, body, &fingerprint, &self.ceremony, report);
+                }
+            }
             EntryKind::Result => {
                 if let (Some(tally), Some(election)) = (&mut self.tally, &self.election) {
                     tally.result(index, body, &election.manifest, &self.ceremony, report);
@@ -156,7 +161,7 @@ impl<'a> Board<'a> {
             _ => report.fail(
                 Check::EntryEncoding,
                 Some(index),
-                "an entry of a kind urna's homomorphic tally never writes",
+                "an entry of a kind urna never writes",
             ),
         }
         Ok(())
@@ -168,6 +173,9 @@ impl<'a> Board<'a> {
         self.flush(report);
         if self.election.is_some() {
             self.ceremony.finish(report);
+        }
+        if let Some(tally) = &self.tally {
+            tally.finish(report);
         }
         report.counted = self.counted();
         self.options
@@ -337,14 +345,14 @@ impl<'a> Board<'a> {
         credential.cast.push(code);
         if open {
             let superseded = credential.counted.replace((index, TreeHash::leaf(bytes)));
-            if let Some((old, leaf)) = superseded
-                && let Some(old) = self.reread(old, leaf, report)?
+            if let Some((old_index, leaf)) = superseded
+                && let Some(old) = self.reread(old_index, leaf, report)?
                 && let Some(tally) = &mut self.tally
             {
-                tally.subtract(&old);
+                tally.subtract(old_index, &old);
             }
             if let Some(tally) = &mut self.tally {
-                tally.add(&ballot);
+                tally.add(index, &ballot);
             }
         }
         self.pending.push((index, ballot));

@@ -3,19 +3,27 @@
 //! and the threshold key; the `Result` recomputed from the first k shares per batch
 //! and recounted.
 //!
-//! Memory stays per contest option, never per ballot: a re-cast ballot under
-//! `last-counts` is subtracted from the sums when it is superseded (the board re-read
-//! for it, checked against the leaf hash kept per credential).
+//! Memory stays per contest option, never per ballot, for homomorphic contests: a
+//! re-cast ballot under `last-counts` is subtracted from the sums when it is
+//! superseded (the board re-read for it, checked against the leaf hash kept per
+//! credential). Mix-net contests keep their rows (`mix.rs`), and their shuffle
+//! records and decryption shares arrive as parts.
 
 use std::collections::HashMap;
 
+use sha2::{Digest, Sha256};
+use urna_board::parts::Part;
 use urna_crypto::threshold::{self, PartialDecryption, VerifiedPartialDecryption};
 use urna_crypto::{Ciphertext, Context, DlogTable, EncryptedBallot};
-use urna_election::{Manifest, tabulate_totals};
+use urna_election::{Manifest, TallyKind, count_rows, tabulate_totals};
 
 use super::ceremony::CeremonyRecords;
-use crate::records::{ContestResult, DecryptionShare, TallyRecord, result_body};
-use crate::report::{Check, Report};
+use super::mix::{self, MixChain, Parts, Setting};
+use crate::records::{
+    ContestResult, DecryptionShare, MIX_SHARE_TAG, MixShareKey, SHUFFLE_RECORD_TAG, ShuffleKey,
+    TallyRecord, result_body,
+};
+use crate::report::{Check, ContestCvr, Report};
 
 /// The most baby steps of the discrete-log table (as the tally service uses).
 const MAX_BABY_STEPS: u64 = 1 << 18;
@@ -27,6 +35,8 @@ struct Sums {
     sums: Vec<Ciphertext>,
     /// The largest value one ballot can add to one option.
     max_value: u64,
+    /// A mix-net contest's rows and shuffles.
+    chain: Option<MixChain>,
 }
 
 /// The tally's state along the board.
@@ -36,6 +46,8 @@ pub(super) struct Tally {
     record: Option<(u64, TallyRecord)>,
     /// Per batch, the valid shares in board order.
     shares: Vec<Vec<VerifiedPartialDecryption>>,
+    /// Shuffle records and mixed shares not yet whole.
+    parts: Parts,
     result: Option<u64>,
 }
 
@@ -53,11 +65,19 @@ impl Tally {
         let contests: Vec<Sums> = manifest
             .contests()
             .iter()
-            .map(|c| Sums {
-                contest: c.id().to_owned(),
-                ballots: 0,
-                sums: vec![Ciphertext::zero(); c.options().len()],
-                max_value: max_values.get(c.id()).copied().unwrap_or(1),
+            .map(|c| {
+                let mixed = c.tally() == TallyKind::Mixnet;
+                Sums {
+                    contest: c.id().to_owned(),
+                    ballots: 0,
+                    sums: if mixed {
+                        Vec::new()
+                    } else {
+                        vec![Ciphertext::zero(); c.options().len()]
+                    },
+                    max_value: max_values.get(c.id()).copied().unwrap_or(1),
+                    chain: mixed.then(|| MixChain::new(c.options().len())),
+                }
             })
             .collect();
         let position = contests
@@ -70,21 +90,22 @@ impl Tally {
             position,
             record: None,
             shares: Vec::new(),
+            parts: Parts::default(),
             result: None,
         }
     }
 
-    /// Adds a counted ballot to the sums.
-    pub(super) fn add(&mut self, ballot: &EncryptedBallot) {
-        self.apply(ballot, true);
+    /// Adds the counted ballot at board index `index` to the sums.
+    pub(super) fn add(&mut self, index: u64, ballot: &EncryptedBallot) {
+        self.apply(index, ballot, true);
     }
 
-    /// Takes a superseded ballot out of the sums.
-    pub(super) fn subtract(&mut self, ballot: &EncryptedBallot) {
-        self.apply(ballot, false);
+    /// Takes the superseded ballot at `index` out of the sums.
+    pub(super) fn subtract(&mut self, index: u64, ballot: &EncryptedBallot) {
+        self.apply(index, ballot, false);
     }
 
-    fn apply(&mut self, ballot: &EncryptedBallot, add: bool) {
+    fn apply(&mut self, index: u64, ballot: &EncryptedBallot, add: bool) {
         for (id, contest) in ballot.contests() {
             let Some(sums) = self
                 .position
@@ -93,6 +114,9 @@ impl Tally {
             else {
                 continue;
             };
+            if let Some(chain) = &mut sums.chain {
+                chain.apply(index, contest.ciphertexts(), add);
+            }
             for (sum, c) in sums.sums.iter_mut().zip(contest.ciphertexts()) {
                 *sum = if add {
                     sum.add(c)
@@ -147,8 +171,31 @@ impl Tally {
                 self.contests.len()
             ));
         }
-        for (ours, theirs) in self.contests.iter().zip(&record.contests) {
-            if ours.contest != theirs.contest {
+        for (ours, theirs) in self.contests.iter_mut().zip(&record.contests) {
+            if let Some(chain) = &mut ours.chain {
+                let digest = chain.seal();
+                if ours.contest != theirs.contest || ours.ballots != theirs.ballots {
+                    problems.push(format!(
+                        "mix-net contest {}: {} ballots counted, the record names {} with {}",
+                        ours.contest, ours.ballots, theirs.contest, theirs.ballots
+                    ));
+                } else if theirs
+                    .rows
+                    .is_none_or(|r| r.digest != digest || r.width as usize != chain.width)
+                {
+                    problems.push(format!(
+                        "mix-net contest {}: the rows are not those of the counted ballots",
+                        ours.contest
+                    ));
+                }
+                continue;
+            }
+            if theirs.rows.is_some() {
+                problems.push(format!(
+                    "contest {} is homomorphic, the record gives it rows",
+                    theirs.contest
+                ));
+            } else if ours.contest != theirs.contest {
                 problems.push(format!(
                     "contest {} where the manifest has {}",
                     theirs.contest, ours.contest
@@ -174,7 +221,8 @@ impl Tally {
         self.record = Some((index, record));
     }
 
-    /// Checks the `DecryptionShare` at `index`.
+    /// Checks the `DecryptionShare` at `index` (a mixed contest's share comes in
+    /// parts, checked once whole).
     pub(super) fn share(
         &mut self,
         index: u64,
@@ -183,6 +231,13 @@ impl Tally {
         ceremony: &CeremonyRecords,
         report: &mut Report,
     ) {
+        if Part::decode(body).is_ok_and(|p| p.tag == MIX_SHARE_TAG) {
+            let whole = self.parts.push(index, body, Check::DecryptionShare, report);
+            if let Some((_, key, record, first)) = whole {
+                self.mixed_share(first, &key, &record, election, ceremony, report);
+            }
+            return;
+        }
         let fail = |report: &mut Report, why: String| {
             report.fail(Check::DecryptionShare, Some(index), why);
         };
@@ -202,6 +257,15 @@ impl Tally {
         let Some(batch) = record.contests.get(share.batch as usize) else {
             return fail(report, format!("batch {} is out of range", share.batch));
         };
+        if batch.rows.is_some() {
+            return fail(
+                report,
+                format!(
+                    "batch {} is a mix-net contest's: its shares come in parts",
+                    share.batch
+                ),
+            );
+        }
         if key.verification_key(share.trustee).is_none() {
             return fail(
                 report,
@@ -243,6 +307,108 @@ impl Tally {
         report.pass(Check::DecryptionShare);
     }
 
+    /// Checks the `ShuffleRecord` part at `index`; a whole record is checked as its
+    /// batch's next mix step.
+    pub(super) fn shuffle(
+        &mut self,
+        index: u64,
+        body: &[u8],
+        election: &[u8; 32],
+        ceremony: &CeremonyRecords,
+        report: &mut Report,
+    ) {
+        if !Part::decode(body).is_ok_and(|p| p.tag == SHUFFLE_RECORD_TAG) {
+            return report.fail(Check::Shuffle, Some(index), "not a shuffle record part");
+        }
+        let Some((_, key, record, first)) = self.parts.push(index, body, Check::Shuffle, report)
+        else {
+            return;
+        };
+        let key = match ShuffleKey::decode(&key) {
+            Ok(key) => key,
+            Err(e) => return report.fail(Check::Shuffle, Some(first), format!("its key: {e}")),
+        };
+        let Some((source, record_body)) = &self.record else {
+            return report.fail(
+                Check::Shuffle,
+                Some(first),
+                "a shuffle before the tally record",
+            );
+        };
+        if self.result.is_some() {
+            return report.fail(Check::Shuffle, Some(first), "a shuffle after the result");
+        }
+        let Some((contest, chain)) = mixed_batch(record_body, &mut self.contests, key.batch) else {
+            return report.fail(
+                Check::Shuffle,
+                Some(first),
+                format!("batch {} is not a mix-net contest's", key.batch),
+            );
+        };
+        let setting = Setting {
+            election,
+            source: *source,
+            contest,
+            ceremony,
+        };
+        mix::shuffle(chain, &key, &record, first, &setting, report);
+    }
+
+    fn mixed_share(
+        &mut self,
+        index: u64,
+        key: &[u8],
+        record: &[u8],
+        election: &[u8; 32],
+        ceremony: &CeremonyRecords,
+        report: &mut Report,
+    ) {
+        let fail = |report: &mut Report, why: String| {
+            report.fail(Check::DecryptionShare, Some(index), why);
+        };
+        let key = match MixShareKey::decode(key) {
+            Ok(key) => key,
+            Err(e) => return fail(report, format!("its key: {e}")),
+        };
+        let Some((source, record_body)) = &self.record else {
+            return fail(report, "a share before the tally record".to_owned());
+        };
+        let Some((contest, chain)) = mixed_batch(record_body, &mut self.contests, key.batch) else {
+            return fail(
+                report,
+                format!("batch {} is not a mix-net contest's", key.batch),
+            );
+        };
+        let setting = Setting {
+            election,
+            source: *source,
+            contest,
+            ceremony,
+        };
+        let Some(verified) = mix::share(chain, &key, record, index, &setting, report) else {
+            return;
+        };
+        let Some(answered) = self.shares.get_mut(key.batch as usize) else {
+            return;
+        };
+        if answered.iter().any(|v| v.trustee() == key.trustee) {
+            return fail(
+                report,
+                format!(
+                    "trustee {} answered batch {} before",
+                    key.trustee, key.batch
+                ),
+            );
+        }
+        answered.push(verified);
+        report.pass(Check::DecryptionShare);
+    }
+
+    /// Fails the records whose parts never finished.
+    pub(super) fn finish(&self, report: &mut Report) {
+        self.parts.finish(report);
+    }
+
     /// Checks the `Result` at `index`: the first k shares per batch decrypt the
     /// totals (and the last k agree), recounted per the manifest's method.
     pub(super) fn result(
@@ -262,15 +428,16 @@ impl Tally {
         }
         self.result = Some(index);
         match self.recount(manifest, ceremony) {
-            Ok(results) => {
+            Ok((results, cvrs)) => {
                 let ok = result_body(&results) == body;
                 report.record(
                     Check::Result,
                     index,
                     ok,
-                    "the result entry is not the recount of the decrypted totals",
+                    "the result entry is not the recount of the decrypted totals and ballots",
                 );
                 report.results = results;
+                report.cvrs = cvrs;
             }
             Err(why) => report.fail(Check::Result, Some(index), why),
         }
@@ -280,7 +447,7 @@ impl Tally {
         &self,
         manifest: &Manifest,
         ceremony: &CeremonyRecords,
-    ) -> Result<Vec<ContestResult>, String> {
+    ) -> Result<(Vec<ContestResult>, Vec<ContestCvr>), String> {
         let (Some((_, record)), Some(key)) = (&self.record, ceremony.key()) else {
             return Err("a result without a tally record and threshold key".to_owned());
         };
@@ -296,7 +463,9 @@ impl Tally {
         let table = DlogTable::with_size(bound.isqrt().clamp(1, MAX_BABY_STEPS) as u32, bound);
         let election = key.parameters().election();
         let mut results = Vec::with_capacity(record.contests.len());
+        let mut cvrs = Vec::new();
         for (b, (batch, shares)) in record.contests.iter().zip(&self.shares).enumerate() {
+            let chain = self.contests.get(b).and_then(|c| c.chain.as_ref());
             if shares.len() < k {
                 return Err(format!(
                     "batch {b} ({}) has {} valid shares, {k} are needed",
@@ -304,9 +473,20 @@ impl Tally {
                     shares.len()
                 ));
             }
+            if let Some(chain) = chain {
+                let needed = if chain.len() == 0 { 0 } else { k };
+                if chain.steps.len() < needed {
+                    return Err(format!(
+                        "batch {b} ({}) has {} valid shuffles, {k} are needed",
+                        batch.contest,
+                        chain.steps.len()
+                    ));
+                }
+            }
             let context = context(election, &batch.contest);
+            let ciphertexts = chain.map_or(&batch.sums, |c| &c.rows);
             let combine = |partials: &[VerifiedPartialDecryption]| {
-                threshold::combine(key, &batch.sums, &context, partials)
+                threshold::combine(key, ciphertexts, &context, partials)
                     .map_err(|e| format!("batch {b}: {e}"))
             };
             let points = combine(&shares[..k])?;
@@ -324,9 +504,28 @@ impl Tally {
                     batch.contest
                 )
             })?;
+            let options = contest.options();
+            if chain.is_some() {
+                let rows: Vec<&[u64]> = totals.chunks(options.len().max(1)).collect();
+                let count = count_rows(contest, &rows)
+                    .map_err(|e| format!("contest {}: a decrypted ballot: {e}", batch.contest))?;
+                results.push(ContestResult {
+                    contest: batch.contest.clone(),
+                    ballots: batch.ballots,
+                    totals: Vec::new(),
+                    winners: count.tabulation.winner_ids(contest),
+                    cvr_digest: Some(Sha256::digest(count.cvr.as_bytes()).into()),
+                });
+                cvrs.push(ContestCvr {
+                    contest: batch.contest.clone(),
+                    format: count.format,
+                    text: count.cvr,
+                    tabulation: count.tabulation,
+                });
+                continue;
+            }
             let tabulation = tabulate_totals(contest, &totals, batch.ballots)
                 .map_err(|e| format!("contest {}: {e}", batch.contest))?;
-            let options = contest.options();
             results.push(ContestResult {
                 contest: batch.contest.clone(),
                 ballots: batch.ballots,
@@ -335,13 +534,21 @@ impl Tally {
                     .zip(&totals)
                     .map(|(o, t)| (o.id().to_owned(), *t))
                     .collect(),
-                winners: tabulation
-                    .winners
-                    .iter()
-                    .filter_map(|w| options.get(w.index()).map(|o| o.id().to_owned()))
-                    .collect(),
+                winners: tabulation.winner_ids(contest),
+                cvr_digest: None,
             });
         }
-        Ok(results)
+        Ok((results, cvrs))
     }
+}
+
+/// Batch `batch`'s contest id and mix chain, if it is a mix-net contest's.
+fn mixed_batch<'a>(
+    record: &'a TallyRecord,
+    contests: &'a mut [Sums],
+    batch: u32,
+) -> Option<(&'a str, &'a mut MixChain)> {
+    let contest = record.contests.get(batch as usize)?;
+    let chain = contests.get_mut(batch as usize)?.chain.as_mut()?;
+    Some((contest.contest.as_str(), chain))
 }

@@ -273,6 +273,7 @@ impl Election {
                 contest: "chair".into(),
                 ballots: counted.len() as u64,
                 sums: sums.clone(),
+                rows: None,
             }],
         };
         let mut out = board.to_vec();
@@ -323,6 +324,7 @@ impl Election {
                 .iter()
                 .map(|w| options[w.index()].id().to_owned())
                 .collect(),
+            cvr_digest: None,
         };
         out.push(self.entry(EntryKind::Result, result_body(&[result])));
         out

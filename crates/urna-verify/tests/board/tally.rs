@@ -73,6 +73,7 @@ fn rewrite_result(entries: &mut [Vec<u8>], f: impl FnOnce(&mut ContestResult)) {
         ballots: VOTERS as u64,
         totals: vec![("a".into(), 3), ("b".into(), 1), ("c".into(), 1)],
         winners: vec!["a".into()],
+        cvr_digest: None,
     };
     Election::rewrite(entries, RESULT, None, |body| {
         assert_eq!(*body, result_body(std::slice::from_ref(&result)));
