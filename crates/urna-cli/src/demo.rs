@@ -158,7 +158,7 @@ pub async fn run(args: Args) -> Result<()> {
     services.stop().await?;
     let export = data.join("board");
     export_board(&data, &election, &export)?;
-    let verified = verify(&export, &board_key)?;
+    let verified = verify(&export, &board_key, &data.join("verified"))?;
     println!();
     println!("Re-run the verifier on this election:");
     println!("  urna verify {} --board-key {board_key}", export.display());
@@ -166,6 +166,7 @@ pub async fn run(args: Args) -> Result<()> {
     if !verified {
         bail!("the verifier rejected the election");
     }
+    same_cvrs(&data.join("results"), &data.join("verified"))?;
     println!(
         "verified: the election's board, ceremony, ballots, tally and results all check ({:.1?} in all)",
         started.elapsed()
@@ -437,14 +438,43 @@ fn export_board(data: &Path, election: &str, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `urna verify` on the export, its report shown as it runs; whether it passed.
-fn verify(export: &Path, board_key: &str) -> Result<bool> {
+/// `urna verify` on the export, its report shown as it runs, the CVRs it recounts
+/// written to `cvrs`; whether it passed.
+fn verify(export: &Path, board_key: &str, cvrs: &Path) -> Result<bool> {
     println!();
     println!("urna verify {} (public data only):", export.display());
     let status = Command::new(std::env::current_exe()?)
         .arg("verify")
         .arg(export)
         .args(["--board-key", board_key])
+        .arg("--cvr-dir")
+        .arg(cvrs)
         .status()?;
     Ok(status.success())
+}
+
+/// Fails unless every CVR the tally published (in `published`) is, byte for byte, the
+/// one the verifier decrypted and recounted from the board (in `verified`).
+fn same_cvrs(published: &Path, verified: &Path) -> Result<()> {
+    let Ok(files) = std::fs::read_dir(published) else {
+        return Ok(());
+    };
+    let mut count = 0;
+    for file in files {
+        let file = file?.path();
+        let name = file.file_name().context("a CVR file name")?;
+        let ours = std::fs::read(verified.join(name))
+            .with_context(|| format!("the verifier wrote no {}", name.to_string_lossy()))?;
+        if std::fs::read(&file)? != ours {
+            bail!(
+                "{}: the published CVR differs from the verifier's recount",
+                name.to_string_lossy()
+            );
+        }
+        count += 1;
+    }
+    println!(
+        "the {count} cast-vote records the tally published are, byte for byte, the ones the verifier decrypted from the board"
+    );
+    Ok(())
 }

@@ -27,6 +27,11 @@ pub struct Args {
     /// For an https URL: the CA certificates (PEM) to trust.
     #[arg(long)]
     ca: Option<PathBuf>,
+    /// Write each mix-net contest's cast-vote record, as decrypted and recounted from
+    /// the board, to `<DIR>/<contest>.blt` or `.csv`, with its round-by-round count
+    /// in `<contest>.txt`.
+    #[arg(long, value_name = "DIR")]
+    cvr_dir: Option<PathBuf>,
 }
 
 /// Runs `urna verify`; fails (exit code 1) unless every check holds.
@@ -68,6 +73,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bar.set_position(p.entries);
     })?;
     bar.finish_and_clear();
+    if let Some(dir) = &args.cvr_dir {
+        write_cvrs(&report, dir)?;
+    }
     print!("{report}");
     if report.is_ok() {
         println!("verified");
@@ -75,4 +83,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("{} checks failed", report.failures().len())
     }
+}
+
+/// Writes the recounted CVRs and their round-by-round counts into `dir`.
+fn write_cvrs(report: &urna_verify::Report, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for cvr in report.cvrs() {
+        let records = dir.join(format!("{}.{}", cvr.contest, cvr.format.extension()));
+        std::fs::write(&records, &cvr.text)
+            .with_context(|| format!("writing {}", records.display()))?;
+        let voters = report
+            .results()
+            .iter()
+            .find(|r| r.contest == cvr.contest)
+            .map_or(0, |r| r.ballots);
+        let count = crate::tabulate::text::render(&cvr.tabulation, voters);
+        let file = dir.join(format!("{}.txt", cvr.contest));
+        std::fs::write(&file, count).with_context(|| format!("writing {}", file.display()))?;
+        println!(
+            "contest {}: cast-vote record {}, count {}",
+            cvr.contest,
+            records.display(),
+            file.display()
+        );
+    }
+    Ok(())
 }

@@ -141,13 +141,14 @@ impl<S: Store> Tally<S> {
             .decryptable(election, &task, batch, params.threshold())
             .await?
             .ok_or(TallyError::WrongPhase("a finished mix-net"))?;
-        let verified = verify_partial(
-            &key,
-            params.election(),
-            &work.contest,
-            &mixed.ciphertexts,
-            &partial,
-        )?;
+        let verified = {
+            let (contest, ciphertexts) = (work.contest.clone(), mixed.ciphertexts.clone());
+            let (election, partial) = (*params.election(), partial.clone());
+            off_the_runtime(move || {
+                verify_partial(&key, &election, &contest, &ciphertexts, &partial)
+            })
+            .await?
+        };
         if verified.trustee() != index {
             return Err(Invalid::Partial.into());
         }
@@ -225,7 +226,6 @@ impl<S: Store> Tally<S> {
             .get(election)
             .await
             .map_err(TallyError::Board)?;
-        let table = self.dlog.get_or_init(DlogTable::new);
         let mut results = Vec::with_capacity(task.batches.len());
         for (b, work) in (0u32..).zip(&task.batches) {
             let partials = self.store.partials(election, b).await?;
@@ -238,39 +238,47 @@ impl<S: Store> Tally<S> {
             else {
                 return Ok(None);
             };
-            let verified = partials
-                .iter()
-                .take(params.threshold() as usize)
-                .map(|p| {
-                    verify_partial(
-                        &key,
-                        params.election(),
-                        &work.contest,
-                        &mixed.ciphertexts,
-                        &p.partial,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let ciphertexts = decode_ciphertexts(&mixed.ciphertexts)?;
-            let context_t = tally_context(params.election(), &work.contest);
-            let points = threshold::combine(&key, &ciphertexts, &context_t, &verified)
-                .map_err(|_| TallyError::CorruptBoard)?;
-            let values = points
-                .iter()
-                .map(|p| table.recover(p.point()))
-                .collect::<Result<Vec<u64>, _>>()
-                .map_err(|_| TallyError::CorruptBoard)?;
             let contest = context
                 .manifest()
                 .contests()
                 .iter()
                 .find(|c| c.id() == work.contest)
-                .ok_or(TallyError::CorruptBoard)?;
-            results.push(if work.width == 0 {
-                count_totals(contest, &values, work.ballots)?
-            } else {
-                count_mixed(contest, &values, work.ballots)?
-            });
+                .ok_or(TallyError::CorruptBoard)?
+                .clone();
+            let partials: Vec<Vec<u8>> = partials
+                .into_iter()
+                .take(params.threshold() as usize)
+                .map(|p| p.partial)
+                .collect();
+            let (key, fingerprint, dlog) = (key.clone(), *params.election(), self.dlog.clone());
+            let (width, ballots) = (work.width, work.ballots);
+            // Every proof of every row for a mix-net contest: off the async workers.
+            results.push(
+                off_the_runtime(move || {
+                    let verified = partials
+                        .iter()
+                        .map(|p| {
+                            verify_partial(&key, &fingerprint, contest.id(), &mixed.ciphertexts, p)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let ciphertexts = decode_ciphertexts(&mixed.ciphertexts)?;
+                    let context_t = tally_context(&fingerprint, contest.id());
+                    let points = threshold::combine(&key, &ciphertexts, &context_t, &verified)
+                        .map_err(|_| TallyError::CorruptBoard)?;
+                    let table = dlog.get_or_init(DlogTable::new);
+                    let values = points
+                        .iter()
+                        .map(|p| table.recover(p.point()))
+                        .collect::<Result<Vec<u64>, _>>()
+                        .map_err(|_| TallyError::CorruptBoard)?;
+                    if width == 0 {
+                        count_totals(&contest, &values, ballots)
+                    } else {
+                        count_mixed(&contest, &values, ballots)
+                    }
+                })
+                .await?,
+            );
         }
         self.lock_results()
             .insert(election.to_owned(), results.clone());
@@ -376,6 +384,16 @@ fn count_mixed(
             text: count.cvr,
         }),
     })
+}
+
+/// Runs CPU-heavy `work` (proofs over every row of a mix-net contest) on the blocking
+/// pool, so the async workers keep serving.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, TallyError> + Send + 'static,
+) -> Result<T, TallyError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| TallyError::CorruptBoard)?
 }
 
 /// Decodes a partial decryption of `ciphertexts` (of `contest`) and checks every proof.

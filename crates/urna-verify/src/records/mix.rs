@@ -3,7 +3,7 @@
 //! contest. The part key says what the record is; the record holds the bulk.
 
 use urna_crypto::DecodeError;
-use urna_crypto::encoding::{Decoder, Encoder, MAX_LEN};
+use urna_crypto::encoding::{Decoder, Encoder};
 
 /// The domain tag of a shuffle record's parts.
 pub const SHUFFLE_RECORD_TAG: &str = "urna/v1/shuffle-record";
@@ -92,8 +92,8 @@ impl<'a> ShuffleRecord<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut dec = Decoder::new(bytes);
         let record = Self {
-            output: dec.bytes(MAX_LEN)?,
-            proof: dec.bytes(MAX_LEN)?,
+            output: long_bytes(&mut dec)?,
+            proof: long_bytes(&mut dec)?,
             signature: dec.bytes(64)?,
         };
         dec.finish()?;
@@ -171,7 +171,7 @@ impl<'a> MixShare<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut dec = Decoder::new(bytes);
         let share = Self {
-            partial: dec.bytes(MAX_LEN)?,
+            partial: long_bytes(&mut dec)?,
             signature: dec.bytes(64)?,
         };
         dec.finish()?;
@@ -184,6 +184,13 @@ impl<'a> MixShare<'a> {
         enc.bytes(self.partial).bytes(self.signature);
         enc.finish()
     }
+}
+
+/// `lp(bytes)` of any length the record holds: a mixed contest's rows may pass the
+/// decoder's 16 MiB bound for one field, and the record is in memory already.
+fn long_bytes<'a>(dec: &mut Decoder<'a>) -> Result<&'a [u8], DecodeError> {
+    let len = usize::try_from(dec.u32()?).map_err(|_| DecodeError::Length)?;
+    dec.take(len)
 }
 
 #[cfg(test)]
