@@ -93,6 +93,17 @@ impl Election {
     /// The election of `yaml` with the fixture's 2-of-3 ceremony, whatever the
     /// manifest's trustees say.
     pub fn from_yaml(yaml: String) -> Self {
+        let votes: Vec<Vec<u64>> = VOTES.iter().map(|&choice| one_hot(choice)).collect();
+        let mut election = Self::closed(yaml, &votes);
+        election.tallied = election.tally(&election.entries, &[1, 3]);
+        election
+    }
+
+    /// The board of `yaml` up to polls closed, `tallied` left empty: the fixture's
+    /// 2-of-3 ceremony (whatever the manifest's trustees say), voter 0's spoiled
+    /// ballot for option 1, voter `v`'s ballot with the values `votes[v]` for the first
+    /// contest, and one credential issued more than ballots cast.
+    pub fn closed(yaml: String, votes: &[Vec<u64>]) -> Self {
         let mut rng = rand::rng();
         let manifest = Manifest::from_yaml(&yaml).unwrap();
         let params = DkgParameters::new(manifest.fingerprint(), 2, 3).unwrap();
@@ -130,22 +141,22 @@ impl Election {
             let entry = election.entry(EntryKind::KeyCeremony, body);
             election.entries.push(entry);
         }
-        for _ in 0..VOTERS {
+        for _ in votes {
             election.add_voter();
         }
         let spoiled = election.spoiled_body(0, 1);
         election
             .entries
             .push(election.entry(EntryKind::SpoiledBallot, spoiled));
-        for (voter, choice) in VOTES.iter().enumerate() {
-            let ballot = election.ballot(voter, *choice);
+        for (voter, values) in votes.iter().enumerate() {
+            let ballot = election.encrypt_values(voter, values).0.to_bytes();
             election
                 .entries
                 .push(election.entry(EntryKind::Ballot, ballot));
         }
-        let closed = election.polls_closed(VOTERS as u64);
+        let cast = votes.len() as u64;
+        let closed = election.polls_closed_with(cast, cast + 1);
         election.entries.push(closed);
-        election.tallied = election.tally(&election.entries, &[1, 3]);
         election
     }
 
@@ -172,16 +183,20 @@ impl Election {
     }
 
     pub fn encrypt(&self, voter: usize, choice: u64) -> (EncryptedBallot, Vec<u8>) {
+        self.encrypt_values(voter, &one_hot(choice))
+    }
+
+    /// Voter `voter`'s ballot with `values` for the first contest's options (a
+    /// ranked contest's are rank positions), and its openings.
+    pub fn encrypt_values(&self, voter: usize, values: &[u64]) -> (EncryptedBallot, Vec<u8>) {
         let layout = urna_election::layout(&self.manifest, "default").unwrap();
-        let mut values = vec![0; 3];
-        values[choice as usize] = 1;
         let (ballot, opening) = EncryptedBallot::encrypt(
             &self.joint,
             &self.manifest.fingerprint(),
             &layout,
             self.credentials[voter].clone(),
             &self.voters[voter],
-            &[values],
+            &[values.to_vec()],
             &mut rand::rng(),
         )
         .unwrap();
@@ -453,6 +468,13 @@ fn ceremony(params: &DkgParameters) -> (Ceremony, Vec<Vec<u8>>, Vec<Trustee>) {
         })
         .collect();
     (ceremony, bodies, trustees)
+}
+
+/// The values of a vote for option `choice` of three.
+fn one_hot(choice: u64) -> Vec<u64> {
+    let mut values = vec![0; 3];
+    values[choice as usize] = 1;
+    values
 }
 
 /// Signs a ballot's bytes again with its credential key (docs/protocol.md §1.9).
