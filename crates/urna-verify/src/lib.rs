@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod export;
+pub mod mixnet;
 pub mod range;
 pub mod records;
 pub mod report;

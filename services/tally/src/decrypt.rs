@@ -59,6 +59,9 @@ pub struct DecryptionBatch {
     /// The board entry that names them: the `TallyRecord`, or for a mixed batch the
     /// last `ShuffleRecord`'s first part.
     pub source_index: u64,
+    /// A mixed batch's rows as aggregated (the first shuffle's input); empty for
+    /// totals.
+    pub mix_input: Vec<[u8; 64]>,
 }
 
 /// What a recorded partial decryption led to.
@@ -106,6 +109,11 @@ impl<S: Store> Tally<S> {
                 width: work.width,
                 ciphertexts: mixed.ciphertexts,
                 source_index: mixed.source_index,
+                mix_input: if work.width == 0 {
+                    Vec::new()
+                } else {
+                    work.ciphertexts.clone()
+                },
             });
         }
         Ok(out)

@@ -248,6 +248,7 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
                 ciphertexts: b.ciphertexts.iter().map(|c| c.to_vec()).collect(),
                 width: b.width,
                 source_index: b.source_index,
+                mix_input: b.mix_input.concat(),
             })
             .collect();
         Ok(Response::new(v1::GetDecryptionTaskResponse {

@@ -4,14 +4,16 @@
 //! decryption task, check every batch against the board, and answer it with a signed
 //! partial decryption and its proofs.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
+use ed25519_dalek::{Signature, VerifyingKey};
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha20Rng;
 use tonic::Code;
 use tonic::transport::Channel;
-use urna_board::parts::Part;
+use urna_board::parts::{Assembler, Part};
 use urna_board::{Entry, EntryKind};
 use urna_crypto::dkg::ThresholdPublicKey;
 use urna_crypto::encoding::{Decoder, Encoder};
@@ -21,8 +23,9 @@ use urna_crypto::{Ciphertext, Context, EncryptionKey, MixBallots, ShuffleProof, 
 use urna_proto::v1 as pb;
 use urna_proto::v1::board_client::BoardClient;
 use urna_proto::v1::tally_client::TallyClient;
-use urna_tally::{shuffle_payload, tally_context};
-use urna_verify::records::{SHUFFLE_RECORD_TAG, ShuffleKey, TallyRecord};
+use urna_tally::{shuffle_payload, signed_message, tally_context};
+use urna_verify::mixnet::{ShuffleChain, decode_rows};
+use urna_verify::records::{ContestTally, SHUFFLE_RECORD_TAG, ShuffleKey, TallyRecord};
 
 use super::ceremony::{Polling, Registered};
 use super::share_file::ShareFile;
@@ -85,11 +88,12 @@ pub async fn decrypt(
     }
     let record =
         TallyRecord::decode(entry.body()).context("the tally record's body does not decode")?;
+    let mut registered = None;
     for batch in &task.batches {
         let check = match record.contests.get(batch.batch_index as usize) {
             Some(contest) if batch.width == 0 => totals_match(batch, contest),
             Some(contest) => {
-                mixed_match(
+                let mixed = mixed_match(
                     board,
                     &me,
                     batch,
@@ -98,7 +102,15 @@ pub async fn decrypt(
                     polling,
                     started,
                 )
-                .await?
+                .await?;
+                if mixed && contest.ballots > 0 {
+                    if registered.is_none() {
+                        registered = Some(signing_keys(tally, &me).await?);
+                    }
+                    let keys = registered.as_ref().context("the trustees' keys")?;
+                    check_chain(board, &me, &key, batch, contest, task.source_index, keys).await?;
+                }
+                mixed
             }
             None => false,
         };
@@ -271,6 +283,127 @@ async fn mix_input(
     Ok(input)
 }
 
+/// The registered trustees' signing keys, by index.
+async fn signing_keys(
+    tally: &mut TallyClient<Channel>,
+    me: &Registered,
+) -> Result<HashMap<u32, VerifyingKey>> {
+    let state = tally
+        .get_ceremony_state(pb::GetCeremonyStateRequest {
+            election_id: me.election.clone(),
+        })
+        .await
+        .context("reading the trustees' registered keys")?
+        .into_inner();
+    state
+        .trustees
+        .iter()
+        .filter(|t| t.registered)
+        .map(|t| {
+            let bytes: [u8; 32] = t.signing_key.as_slice().try_into()?;
+            Ok((t.index, VerifyingKey::from_bytes(&bytes)?))
+        })
+        .collect()
+}
+
+/// Entries read from the board per request (shuffle records' parts are up to 60 KB).
+const PARTS_PER_READ: u32 = 32;
+
+/// Checks every shuffle of a mixed batch on the board before its last output is
+/// decrypted: from the batch's aggregated rows (their digest the tally record's),
+/// each step's signature by a distinct registered trustee and its proof, k steps,
+/// ending at exactly the rows the task asks to decrypt. Without this, a dishonest
+/// tally service could hand over rows it can link to voters.
+async fn check_chain(
+    board: &mut BoardClient<Channel>,
+    me: &Registered,
+    key: &ThresholdPublicKey,
+    batch: &pb::DecryptionBatch,
+    contest: &ContestTally,
+    source: u64,
+    registered: &HashMap<u32, VerifyingKey>,
+) -> Result<()> {
+    let width = batch.width as usize;
+    let rows = decode_rows(&batch.mix_input, width)
+        .context("the batch's aggregated rows do not decode")?;
+    let mut chain = ShuffleChain::new(source, width, rows);
+    if contest.rows.map(|r| r.digest) != Some(chain.digest()) {
+        bail!(
+            "batch {}: the aggregated rows are not those the tally record names: refusing",
+            batch.batch_index
+        );
+    }
+    let mut parts = Assembler::new();
+    let mut next = source + 1;
+    while !chain.is_mixed(key) {
+        let entries = board
+            .get_entries(pb::GetEntriesRequest {
+                election_id: me.election.clone(),
+                start: next,
+                count: PARTS_PER_READ,
+            })
+            .await
+            .context("reading the shuffle records")?
+            .into_inner()
+            .entries;
+        if entries.is_empty() {
+            bail!(
+                "batch {}: the board holds {} of its {} shuffles: refusing to decrypt",
+                batch.batch_index,
+                chain.steps().len(),
+                key.threshold()
+            );
+        }
+        next += entries.len() as u64;
+        for entry in entries {
+            let entry = Entry::decode(&entry.entry).context("a board entry does not decode")?;
+            if entry.kind() != EntryKind::ShuffleRecord {
+                continue;
+            }
+            let Ok(part) = Part::decode(entry.body()) else {
+                continue;
+            };
+            let step = ShuffleKey::decode(part.key);
+            let whole = parts.push(part).ok().flatten();
+            let (Some(record), Ok(step)) = (whole, step) else {
+                continue;
+            };
+            if step.batch != batch.batch_index || chain.is_mixed(key) {
+                continue;
+            }
+            let signed = |trustee: u32, payload: &[u8], signature: &[u8]| {
+                let message = signed_message(&me.fingerprint, trustee, "shuffle", payload);
+                let signature = <[u8; 64]>::try_from(signature).ok();
+                registered
+                    .get(&trustee)
+                    .zip(signature)
+                    .is_some_and(|(k, s)| {
+                        k.verify_strict(&message, &Signature::from_bytes(&s))
+                            .is_ok()
+                    })
+            };
+            chain
+                .push(&step, &record, key, &batch.contest_id, signed)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "batch {}: shuffle step {} on the board fails ({e:?}): refusing to decrypt",
+                        batch.batch_index,
+                        step.step
+                    )
+                })?;
+        }
+    }
+    let last: Vec<[u8; 64]> = chain.rows().iter().map(Ciphertext::to_bytes).collect();
+    let asked: Vec<&[u8]> = batch.ciphertexts.iter().map(Vec::as_slice).collect();
+    if last.iter().map(|c| &c[..]).ne(asked) {
+        bail!(
+            "batch {}: the rows to decrypt are not the last checked shuffle's output: refusing",
+            batch.batch_index
+        );
+    }
+    Ok(())
+}
+
 /// The key of a shuffle record's part, if `entry` is one.
 fn shuffle_key(entry: &Entry) -> Option<ShuffleKey> {
     if entry.kind() != EntryKind::ShuffleRecord {
@@ -284,7 +417,7 @@ fn shuffle_key(entry: &Entry) -> Option<ShuffleKey> {
 }
 
 /// Whether a totals batch is the tally record's contest, ciphertext for ciphertext.
-fn totals_match(batch: &pb::DecryptionBatch, contest: &urna_verify::records::ContestTally) -> bool {
+fn totals_match(batch: &pb::DecryptionBatch, contest: &ContestTally) -> bool {
     contest.rows.is_none()
         && batch.contest_id == contest.contest
         && batch.ciphertexts.len() == contest.sums.len()
@@ -301,7 +434,7 @@ async fn mixed_match(
     board: &mut BoardClient<Channel>,
     me: &Registered,
     batch: &pb::DecryptionBatch,
-    contest: &urna_verify::records::ContestTally,
+    contest: &ContestTally,
     source: u64,
     polling: Polling,
     started: Instant,
@@ -374,6 +507,7 @@ mod tests {
             ciphertexts: cts.iter().map(|c| c.to_vec()).collect(),
             width: 0,
             source_index: 12,
+            mix_input: Vec::new(),
         }
     }
 

@@ -9,16 +9,16 @@
 use std::collections::BTreeMap;
 
 use urna_board::parts::{Assembler, Part};
-use urna_crypto::encoding::Decoder;
-use urna_crypto::mix::rows_digest;
 use urna_crypto::threshold::{PartialDecryption, VerifiedPartialDecryption};
-use urna_crypto::{Ciphertext, Context, MixBallots, ShuffleProof};
+use urna_crypto::{Ciphertext, Context};
 
 use super::ceremony::CeremonyRecords;
-use crate::records::{MixShare, MixShareKey, SHUFFLE_RECORD_TAG, ShuffleKey, ShuffleRecord};
+use crate::mixnet::{ShuffleChain, StepError};
+use crate::records::{MixShare, MixShareKey, SHUFFLE_RECORD_TAG, ShuffleKey};
 use crate::report::{Check, Report};
 
-/// One mix-net contest: its rows as the ballots arrive, then as the steps shuffle them.
+/// One mix-net contest: its rows as the ballots arrive, then the checked chain of
+/// shuffles from them.
 #[derive(Default)]
 pub(super) struct MixChain {
     /// Ciphertexts per row.
@@ -26,13 +26,8 @@ pub(super) struct MixChain {
     /// The counted ballots' rows by board index (so in board order), until the tally
     /// record fixes them.
     ballots: BTreeMap<u64, Vec<Ciphertext>>,
-    /// The rows the next step takes (after the tally record): the counted ballots',
-    /// then each step's output.
-    pub(super) rows: Vec<Ciphertext>,
-    /// The digest of `rows`.
-    pub(super) digest: [u8; 32],
-    /// The trustees who shuffled, in step order.
-    pub(super) steps: Vec<u32>,
+    /// The shuffles, from the tally record on.
+    pub(super) chain: ShuffleChain,
 }
 
 impl MixChain {
@@ -53,26 +48,16 @@ impl MixChain {
         }
     }
 
-    /// Fixes the counted ballots' rows as step 0's input; returns their digest.
-    pub(super) fn seal(&mut self) -> [u8; 32] {
-        self.rows = std::mem::take(&mut self.ballots)
+    /// Fixes the counted ballots' rows as step 0's input, for the tally record at
+    /// `source`; returns their digest.
+    pub(super) fn seal(&mut self, source: u64) -> [u8; 32] {
+        let rows = std::mem::take(&mut self.ballots)
             .into_values()
             .flatten()
             .collect();
-        self.digest = digest(&self.rows, self.width);
-        self.digest
+        self.chain = ShuffleChain::new(source, self.width, rows);
+        self.chain.digest()
     }
-
-    /// The number of rows.
-    pub(super) fn len(&self) -> usize {
-        self.rows.len() / self.width.max(1)
-    }
-}
-
-/// The digest of rows of `width` (§4.9).
-fn digest(rows: &[Ciphertext], width: usize) -> [u8; 32] {
-    let bytes: Vec<[u8; 64]> = rows.iter().map(Ciphertext::to_bytes).collect();
-    rows_digest(bytes.len() / width.max(1), width, &bytes)
 }
 
 /// The parts of records not yet whole, and where each record's first part was.
@@ -139,7 +124,8 @@ pub(super) struct Setting<'a> {
 }
 
 /// Checks a whole shuffle record (first part at `index`) as the next step of `chain`,
-/// which it advances. Every problem fails [`Check::Shuffle`].
+/// which it advances. A bad signature fails [`Check::TrusteeSignature`], anything
+/// else [`Check::Shuffle`].
 pub(super) fn shuffle(
     chain: &mut MixChain,
     key: &ShuffleKey,
@@ -148,77 +134,31 @@ pub(super) fn shuffle(
     setting: &Setting<'_>,
     report: &mut Report,
 ) {
-    let mut fail = |why: String| report.fail(Check::Shuffle, Some(index), why);
     let Some(threshold) = setting.ceremony.key() else {
-        return fail("a shuffle before the threshold key".to_owned());
+        return report.fail(
+            Check::Shuffle,
+            Some(index),
+            "a shuffle before the threshold key",
+        );
     };
-    if key.source != setting.source {
-        return fail(format!("it names entry {} as the tally record", key.source));
+    let pushed = chain.chain.push(
+        key,
+        record,
+        threshold,
+        setting.contest,
+        |trustee, payload, signature| {
+            let signed = (trustee, "shuffle", payload, signature);
+            setting
+                .ceremony
+                .signed(setting.election, index, signed, report)
+        },
+    );
+    match pushed {
+        Ok(()) => report.pass(Check::Shuffle),
+        // The ceremony's check reported it as a trustee signature.
+        Err(StepError::Signature) => {}
+        Err(StepError::Invalid(why)) => report.fail(Check::Shuffle, Some(index), why),
     }
-    if key.step as usize != chain.steps.len() {
-        return fail(format!(
-            "step {} of batch {}, where step {} is due",
-            key.step,
-            key.batch,
-            chain.steps.len()
-        ));
-    }
-    if chain.steps.len() >= threshold.threshold() as usize {
-        return fail(format!("batch {} already has its k shuffles", key.batch));
-    }
-    if threshold.verification_key(key.trustee).is_none() {
-        return fail(format!(
-            "trustee {} is not in the threshold key",
-            key.trustee
-        ));
-    }
-    if chain.steps.contains(&key.trustee) {
-        return fail(format!(
-            "trustee {} shuffled batch {} before",
-            key.trustee, key.batch
-        ));
-    }
-    if key.input != chain.digest {
-        return fail("its input is not the batch's current rows".to_owned());
-    }
-    let record = match ShuffleRecord::decode(record) {
-        Ok(record) => record,
-        Err(e) => return fail(format!("the shuffle record does not decode: {e}")),
-    };
-    let output = decode_rows(record.output, chain.width);
-    let output = match output {
-        Some(rows) if rows.len() == chain.rows.len() => rows,
-        _ => return fail("its output is not the input's shape of canonical rows".to_owned()),
-    };
-    if digest(&output, chain.width) != key.output {
-        return fail("its output is not the rows its key names".to_owned());
-    }
-    let payload = key.signed_payload(record.proof);
-    let signed = (key.trustee, "shuffle", &payload[..], record.signature);
-    if !setting
-        .ceremony
-        .signed(setting.election, index, signed, report)
-    {
-        return;
-    }
-    let verified = (|| {
-        let input = MixBallots::new(chain.width, chain.rows.clone()).ok()?;
-        let output = MixBallots::new(chain.width, output.clone()).ok()?;
-        let mut dec = Decoder::new(record.proof);
-        let proof = ShuffleProof::decode(&mut dec, input.len(), input.width()).ok()?;
-        dec.finish().ok()?;
-        let context = Context::shuffle(setting.election, setting.contest, u64::from(key.step));
-        proof
-            .verify(&threshold.public_key(), &input, &output, &context)
-            .ok()
-    })();
-    if verified.is_none() {
-        return report.fail(Check::Shuffle, Some(index), "the shuffle proof fails");
-    }
-    chain.rows = output;
-    chain.digest = key.output;
-    chain.steps.push(key.trustee);
-    report.pass(Check::Shuffle);
 }
 
 /// Checks a whole mixed decryption share (first part at `index`) against the batch's
@@ -235,28 +175,27 @@ pub(super) fn share(
         report.fail(Check::DecryptionShare, Some(index), why);
         None
     };
-    let threshold = setting.ceremony.key()?;
+    let Some(threshold) = setting.ceremony.key() else {
+        return fail(report, "a share before the threshold key".to_owned());
+    };
+    let chain = &chain.chain;
     if key.source != setting.source {
         return fail(
             report,
             format!("it answers entry {}, not the tally record", key.source),
         );
     }
-    let needed = if chain.len() == 0 {
-        0
-    } else {
-        threshold.threshold() as usize
-    };
-    if chain.steps.len() < needed {
+    if !chain.is_mixed(threshold) {
         return fail(
             report,
             format!(
-                "a share of batch {} before its {needed} shuffles",
-                key.batch
+                "a share of batch {} before its {} shuffles",
+                key.batch,
+                threshold.threshold()
             ),
         );
     }
-    if key.rows != chain.digest {
+    if key.rows != chain.digest() {
         return fail(
             report,
             "it decrypts rows other than the last shuffle's output".to_owned(),
@@ -282,10 +221,10 @@ pub(super) fn share(
     let context = Context::new("tally")
         .with(setting.election)
         .with(setting.contest.as_bytes());
-    let verified = PartialDecryption::from_bytes(share.partial, chain.rows.len())
+    let verified = PartialDecryption::from_bytes(share.partial, chain.rows().len())
         .map_err(|e| e.to_string())
         .and_then(|p| {
-            p.verify(threshold, &chain.rows, &context)
+            p.verify(threshold, chain.rows(), &context)
                 .map_err(|e| e.to_string())
         });
     match verified {
@@ -293,15 +232,4 @@ pub(super) fn share(
         Ok(_) => fail(report, "the partial decryption is another trustee's".into()),
         Err(e) => fail(report, format!("the partial decryption fails: {e}")),
     }
-}
-
-/// Rows of `width` canonical ciphertexts, or `None`.
-fn decode_rows(bytes: &[u8], width: usize) -> Option<Vec<Ciphertext>> {
-    if width == 0 || !bytes.len().is_multiple_of(64 * width) {
-        return None;
-    }
-    let mut dec = Decoder::new(bytes);
-    (0..bytes.len() / 64)
-        .map(|_| Ciphertext::decode(&mut dec).ok())
-        .collect()
 }

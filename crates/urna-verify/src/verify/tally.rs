@@ -173,7 +173,7 @@ impl Tally {
         }
         for (ours, theirs) in self.contests.iter_mut().zip(&record.contests) {
             if let Some(chain) = &mut ours.chain {
-                let digest = chain.seal();
+                let digest = chain.seal(index);
                 if ours.contest != theirs.contest || ours.ballots != theirs.ballots {
                     problems.push(format!(
                         "mix-net contest {}: {} ballots counted, the record names {} with {}",
@@ -473,18 +473,17 @@ impl Tally {
                     shares.len()
                 ));
             }
-            if let Some(chain) = chain {
-                let needed = if chain.len() == 0 { 0 } else { k };
-                if chain.steps.len() < needed {
-                    return Err(format!(
-                        "batch {b} ({}) has {} valid shuffles, {k} are needed",
-                        batch.contest,
-                        chain.steps.len()
-                    ));
-                }
+            if let Some(chain) = chain
+                && !chain.chain.is_mixed(key)
+            {
+                return Err(format!(
+                    "batch {b} ({}) has {} valid shuffles, {k} are needed",
+                    batch.contest,
+                    chain.chain.steps().len()
+                ));
             }
             let context = context(election, &batch.contest);
-            let ciphertexts = chain.map_or(&batch.sums, |c| &c.rows);
+            let ciphertexts = chain.map_or(&batch.sums[..], |c| c.chain.rows());
             let combine = |partials: &[VerifiedPartialDecryption]| {
                 threshold::combine(key, ciphertexts, &context, partials)
                     .map_err(|e| format!("batch {b}: {e}"))
