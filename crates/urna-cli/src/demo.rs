@@ -56,8 +56,8 @@ pub struct Args {
     /// directory). It is kept after the run.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Election manifest (YAML); examples/club-election-full.yaml by default, with
-    /// its polls open from now.
+    /// Election manifest (YAML); examples/club-election-full.yaml by default. Its
+    /// polls are opened from now, whatever its start and end.
     #[arg(long)]
     manifest: Option<PathBuf>,
 }
@@ -82,14 +82,14 @@ pub async fn run(args: Args) -> Result<()> {
     println!("urna demo: data directory {}", data.display());
 
     let step = Instant::now();
-    let given = match &args.manifest {
-        Some(path) => path.clone(),
-        None => {
-            let path = data.join("demo-election.yaml");
-            std::fs::write(&path, crate::dev::open_from_now(DEMO_ELECTION)?)?;
-            path
+    let yaml = match &args.manifest {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
         }
+        None => DEMO_ELECTION.to_owned(),
     };
+    let given = data.join("demo-election.yaml");
+    std::fs::write(&given, crate::dev::open_from_now(&yaml)?)?;
     let mut services = Services::start(&data, args.voters, Some(&given)).await?;
     let manifest = Manifest::from_yaml(&std::fs::read_to_string(data.join("manifest.yaml"))?)
         .map_err(|e| anyhow!("manifest: {e}"))?;
@@ -140,15 +140,21 @@ pub async fn run(args: Args) -> Result<()> {
         .iter()
         .filter(|c| c.tally() == TallyKind::Mixnet)
         .count();
-    let mixnet = if mixed == 0 {
-        String::new()
-    } else {
-        format!(
-            "; the {mixed} mix-net contests' ballots shuffled by {k} of them in turn, each shuffle proved, then decrypted one by one"
-        )
-    };
+    let summed = manifest.contests().len() - mixed;
+    let mut work = Vec::new();
+    if mixed > 0 {
+        work.push(format!(
+            "shuffled the {mixed} mix-net contests' ballots in turn, each shuffle proved and checked, then decrypted them one by one"
+        ));
+    }
+    if summed > 0 {
+        work.push(format!(
+            "decrypted the homomorphic sums of the {summed} other contests"
+        ));
+    }
     println!(
-        "tally: homomorphic sums of the counted ballots decrypted by trustees {present:?} with proofs{mixnet}; trustee {n} stayed away ({:.1?})",
+        "tally: trustees {present:?} {}, all with proofs; trustee {n} stayed away ({:.1?})",
+        work.join(" and "),
         step.elapsed()
     );
     report(&manifest, &results, &turnout, &data.join("results"))?;

@@ -8,9 +8,14 @@ use std::path::Path;
 use std::process::Command;
 
 fn demo(data: &Path, voters: &str, seed: &str) -> String {
+    demo_with(data, voters, seed, &[])
+}
+
+fn demo_with(data: &Path, voters: &str, seed: &str, extra: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_urna"))
         .args(["demo", "--voters", voters, "--seed", seed, "--data"])
         .arg(data)
+        .args(extra)
         .output()
         .expect("the urna binary runs");
     let stdout = String::from_utf8(output.stdout).expect("utf-8 output");
@@ -45,7 +50,7 @@ fn a_small_election_runs_through_the_services_and_verifies() {
         "{out}"
     );
     assert!(
-        out.contains("mix-net contests' ballots shuffled by 2"),
+        out.contains("trustees [1, 2] shuffled the 2 mix-net contests'"),
         "{out}"
     );
     assert!(
@@ -107,4 +112,40 @@ fn a_small_election_runs_through_the_services_and_verifies() {
         .unwrap();
     assert!(!reused.status.success());
     assert!(String::from_utf8_lossy(&reused.stderr).contains("already holds an election"));
+}
+
+#[test]
+fn stv_schulze_irv_and_star_contests_tally_through_the_mixnet_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/club-election-ranked.yaml"
+    );
+    let out = demo_with(
+        &dir.path().join("demo"),
+        "12",
+        "3",
+        &["--manifest", manifest],
+    );
+    assert!(out.contains("shuffled the 4 mix-net contests'"), "{out}");
+    assert!(!out.contains("homomorphic sums"), "{out}");
+    for header in ["irv", "scottish-stv", "schulze", "star"] {
+        assert!(out.contains(&format!("  | {header} — ")), "{header}: {out}");
+    }
+    // Three seats on the board: three winners.
+    let board = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Board (three seats"))
+        .find(|l| l.starts_with("  result: "))
+        .unwrap();
+    assert_eq!(board.matches(", ").count(), 2, "{board}");
+    assert!(out.contains("the 4 cast-vote records the tally published are, byte for byte"));
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verified"),
+        "{out}"
+    );
 }
