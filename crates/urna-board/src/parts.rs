@@ -108,10 +108,11 @@ impl<'a> Part<'a> {
         let part = read().map_err(|_| PartError::Encoding)?;
         dec.finish().map_err(|_| PartError::Encoding)?;
         let len = part.chunk.len();
-        let canonical = if part.index + 1 < part.count {
-            len == CHUNK
-        } else {
-            part.index + 1 == part.count && (len > 0 || part.count == 1)
+        let last = part.count.checked_sub(1);
+        let canonical = match last {
+            Some(last) if part.index < last => len == CHUNK,
+            Some(last) => part.index == last && (len > 0 || part.count == 1),
+            None => false,
         };
         if canonical {
             Ok(part)
@@ -251,7 +252,7 @@ mod tests {
             Err(PartError::Split { .. })
         ));
         // An empty last chunk of a non-empty record, and an index past the count.
-        for (index, count, len) in [(1, 2, 0), (3, 3, 5)] {
+        for (index, count, len) in [(1, 2, 0), (3, 3, 5), (0, 0, 5), (u32::MAX, u32::MAX, 5)] {
             let mut enc = Encoder::new();
             enc.str("t")
                 .bytes(b"k")

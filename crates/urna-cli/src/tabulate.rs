@@ -122,8 +122,5 @@ fn tie_break(args: &Args, ballots: &Ballots) -> Result<TieBreak> {
 
 /// The JSON report: the whole tabulation, with `winners` as names in order elected.
 fn json(tab: &Tabulation) -> Result<String> {
-    let mut value = serde_json::to_value(tab)?;
-    value["winners"] = serde_json::json!(tab.winner_names());
-    value["winner_ids"] = serde_json::to_value(&tab.winners)?;
-    Ok(format!("{}\n", serde_json::to_string_pretty(&value)?))
+    Ok(tab.to_json()?)
 }

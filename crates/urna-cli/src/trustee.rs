@@ -70,10 +70,15 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// After the polls close: partially decrypt the tally, checked against the board.
+    /// After the polls close: shuffle the mix-net contests in turn with the other
+    /// trustees, then partially decrypt the tally, each step checked against the board.
     Decrypt {
         #[command(flatten)]
         common: Common,
+        /// Stop once every mix-net contest has its k shuffles, without decrypting
+        /// (to run `urna verify` on the board before the decryption).
+        #[arg(long)]
+        shuffle_only: bool,
     },
     /// Show the share file's public part (no passphrase needed).
     Status {
@@ -165,12 +170,16 @@ pub async fn run(args: Args) -> Result<()> {
             println!("key share saved in {}", common.file.display());
             Ok(())
         }
-        Command::Decrypt { common } => {
+        Command::Decrypt {
+            common,
+            shuffle_only,
+        } => {
             let file = common.open()?;
             let connection = connected(&common, &file)?;
             let mut tally = connection.tally().await?;
             let mut board = connection.board().await?;
-            let done = decrypt(&mut tally, &mut board, &file, common.polling()).await?;
+            let polling = common.polling();
+            let done = decrypt(&mut tally, &mut board, &file, polling, shuffle_only).await?;
             println!(
                 "{} mix steps shuffled and proved, {} partial decryptions accepted",
                 done.shuffles, done.batches

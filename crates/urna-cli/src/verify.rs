@@ -29,7 +29,7 @@ pub struct Args {
     ca: Option<PathBuf>,
     /// Write each mix-net contest's cast-vote record, as decrypted and recounted from
     /// the board, to `<DIR>/<contest>.blt` or `.csv`, with its round-by-round count
-    /// in `<contest>.txt`.
+    /// in `<contest>.txt` (only when every check holds).
     #[arg(long, value_name = "DIR")]
     cvr_dir: Option<PathBuf>,
 }
@@ -73,7 +73,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bar.set_position(p.entries);
     })?;
     bar.finish_and_clear();
-    if let Some(dir) = &args.cvr_dir {
+    if let Some(dir) = &args.cvr_dir
+        && report.is_ok()
+    {
         write_cvrs(&report, dir)?;
     }
     print!("{report}");

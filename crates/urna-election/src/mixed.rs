@@ -154,4 +154,14 @@ contests:
         assert!(count_rows(&captain, &[[1, 2]]).is_err(), "a short row");
         assert!(count_rows(&contest("mascot"), &[[6, 0, 0]]).is_err());
     }
+
+    #[test]
+    fn a_contest_no_ballot_holds_still_counts() {
+        for id in ["captain", "mascot"] {
+            let contest = contest(id);
+            let count = count_rows::<[u64; 3]>(&contest, &[]).unwrap();
+            assert_eq!(count.ballots.voters(), 0, "{id}");
+            assert!(!count.cvr.is_empty(), "{id}");
+        }
+    }
 }

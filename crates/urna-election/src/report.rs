@@ -288,6 +288,26 @@ pub struct Tabulation {
 }
 
 impl Tabulation {
+    /// The whole count as pretty-printed JSON (what `urna tabulate --json` prints and
+    /// the tally service publishes for a mix-net contest): every field, with
+    /// `winners` as names in the order elected and `winner_ids` as candidate indexes.
+    ///
+    /// # Errors
+    /// [`Error::Write`] if serialisation fails (it cannot for a finished count).
+    pub fn to_json(&self) -> crate::Result<String> {
+        let write = |e: serde_json::Error| Error::Write {
+            format: "JSON",
+            message: e.to_string(),
+        };
+        let mut value = serde_json::to_value(self).map_err(write)?;
+        value["winners"] = serde_json::json!(self.winner_names());
+        value["winner_ids"] = serde_json::to_value(&self.winners).map_err(write)?;
+        Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).map_err(write)?
+        ))
+    }
+
     /// The winners' option ids of `contest` (counted here), in the order elected.
     #[must_use]
     pub fn winner_ids(&self, contest: &crate::Contest) -> Vec<String> {

@@ -17,7 +17,7 @@ use urna_store::{Store, StoredPartial, TallyTask, Written};
 
 use crate::aggregate::count_u32;
 use crate::error::{Invalid, TallyError};
-use crate::mix::{MIX_SHARE_TAG, append_parts};
+use crate::mix::{MIX_SHARE_TAG, Mixed, append_parts};
 use crate::tally::{Tally, push_lp};
 
 /// The decrypted result of one contest.
@@ -45,6 +45,8 @@ pub struct Cvr {
     pub text: String,
     /// Its SHA-256, which the `Result` entry records.
     pub digest: [u8; 32],
+    /// The count of it, round by round, as JSON (urna-election `Tabulation`).
+    pub rounds: String,
 }
 
 /// One batch a trustee decrypts.
@@ -163,47 +165,23 @@ impl<S: Store> Tally<S> {
         let stored = StoredPartial {
             trustee: index,
             batch,
-            partial: partial.clone(),
-            signature: signature.clone(),
+            partial,
+            signature,
         };
-        if self.store.add_partial(election, stored).await? == Written::Different {
+        if self.store.add_partial(election, stored.clone()).await? == Written::Different {
+            // Answered before (a retry draws other nonces): the recorded answer is the
+            // one that counts, so it must be on the board even if that call was cut
+            // short.
+            let recorded = self.store.partials(election, batch).await?;
+            if let Some(recorded) = recorded.iter().find(|p| p.trustee == index) {
+                self.publish_partial(election, &task, batch, &mixed, recorded)
+                    .await?;
+            }
             return Err(TallyError::Conflict("partial decryption"));
         }
-        let board = self.boards.get(election).await.map_err(TallyError::Board)?;
-        let board_index = if work.width == 0 {
-            let mut body = Vec::new();
-            push_lp(&mut body, b"urna/v1/decryption-share");
-            body.extend_from_slice(&task.source_index.to_be_bytes());
-            body.extend_from_slice(&batch.to_be_bytes());
-            body.extend_from_slice(&index.to_be_bytes());
-            push_lp(&mut body, &partial);
-            push_lp(&mut body, &signature);
-            let entry = Entry::new(EntryKind::DecryptionShare, *params.election(), body)
-                .map_err(|_| Invalid::Partial)?;
-            board
-                .append_once(entry)
-                .await
-                .map_err(TallyError::Board)?
-                .index
-        } else {
-            let rows = mixed.ciphertexts.len() / work.width as usize;
-            let mut key = Vec::with_capacity(52);
-            key.extend_from_slice(&task.source_index.to_be_bytes());
-            key.extend_from_slice(&batch.to_be_bytes());
-            key.extend_from_slice(&index.to_be_bytes());
-            key.extend_from_slice(&rows_digest(rows, work.width as usize, &mixed.ciphertexts));
-            let mut record = Vec::with_capacity(partial.len() + 72);
-            push_lp(&mut record, &partial);
-            push_lp(&mut record, &signature);
-            append_parts(
-                &board,
-                EntryKind::DecryptionShare,
-                MIX_SHARE_TAG,
-                &key,
-                &record,
-            )
-            .await?
-        };
+        let board_index = self
+            .publish_partial(election, &task, batch, &mixed, &stored)
+            .await?;
         let answered = count_u32(self.store.partials(election, batch).await?.len());
         let mut complete = true;
         for b in 0..task.batches.len() {
@@ -309,12 +287,69 @@ impl<S: Store> Tally<S> {
             .find(|(_, bytes)| Entry::decode(bytes).is_ok_and(|e| e.kind() == EntryKind::Result)))
     }
 
+    /// Appends a recorded partial decryption's `DecryptionShare` entry (or, for a
+    /// mixed batch, its parts) once: a repeat finds them on the board. Returns the
+    /// (first) entry's index.
+    async fn publish_partial(
+        &self,
+        election: &str,
+        task: &TallyTask,
+        batch: u32,
+        mixed: &Mixed,
+        stored: &StoredPartial,
+    ) -> Result<u64, TallyError> {
+        let work = task.batches.get(batch as usize).ok_or(Invalid::Batch)?;
+        let board = self.boards.get(election).await.map_err(TallyError::Board)?;
+        let mut key = task.source_index.to_be_bytes().to_vec();
+        key.extend_from_slice(&batch.to_be_bytes());
+        key.extend_from_slice(&stored.trustee.to_be_bytes());
+        if work.width == 0 {
+            let mut body = Vec::new();
+            push_lp(&mut body, b"urna/v1/decryption-share");
+            body.extend_from_slice(&key);
+            push_lp(&mut body, &stored.partial);
+            push_lp(&mut body, &stored.signature);
+            let entry = Entry::new(EntryKind::DecryptionShare, *board.fingerprint(), body)
+                .map_err(|_| Invalid::Partial)?;
+            let appended = board.append_once(entry).await.map_err(TallyError::Board)?;
+            return Ok(appended.index);
+        }
+        let width = work.width as usize;
+        let rows = mixed.ciphertexts.len() / width;
+        key.extend_from_slice(&rows_digest(rows, width, &mixed.ciphertexts));
+        let mut record = Vec::with_capacity(stored.partial.len() + 72);
+        push_lp(&mut record, &stored.partial);
+        push_lp(&mut record, &stored.signature);
+        append_parts(
+            &board,
+            EntryKind::DecryptionShare,
+            MIX_SHARE_TAG,
+            &key,
+            &record,
+        )
+        .await
+    }
+
     /// Publishes the `Result` entry and records the results (write-once, so a second
-    /// caller changes nothing).
+    /// caller changes nothing). Every recorded partial decryption is published first
+    /// (again: appends are once), so the `Result` never precedes a share it counts,
+    /// even one whose trustee's call is still appending its parts or was cut short.
     async fn publish_results(&self, election: &str) -> Result<(), TallyError> {
         let Some(results) = self.results(election).await? else {
             return Ok(());
         };
+        let (params, _) = self.parameters(election).await?;
+        let task = self.decryption_task(election).await?;
+        for batch in (0u32..).take(task.batches.len()) {
+            let mixed = self
+                .decryptable(election, &task, batch, params.threshold())
+                .await?
+                .ok_or(TallyError::WrongPhase("a finished mix-net"))?;
+            for stored in self.store.partials(election, batch).await? {
+                self.publish_partial(election, &task, batch, &mixed, &stored)
+                    .await?;
+            }
+        }
         let body = result_body(&results);
         let board = self.boards.get(election).await.map_err(TallyError::Board)?;
         let entry = Entry::new(EntryKind::Result, *board.fingerprint(), body.clone())
@@ -388,6 +423,10 @@ fn count_mixed(
         winners: count.tabulation.winner_ids(contest),
         cvr: Some(Cvr {
             format: count.format,
+            rounds: count
+                .tabulation
+                .to_json()
+                .map_err(|_| TallyError::CorruptBoard)?,
             digest: Sha256::digest(count.cvr.as_bytes()).into(),
             text: count.cvr,
         }),

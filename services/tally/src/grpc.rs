@@ -309,6 +309,11 @@ impl<S: Store> v1::tally_server::Tally for TallyService<S> {
                     .as_ref()
                     .map(|cvr| cvr.digest.to_vec())
                     .unwrap_or_default(),
+                count_json: c
+                    .cvr
+                    .as_ref()
+                    .map(|cvr| cvr.rounds.clone())
+                    .unwrap_or_default(),
                 cvr: c.cvr.map(|cvr| cvr.text).unwrap_or_default(),
             })
             .collect();

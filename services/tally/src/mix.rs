@@ -143,29 +143,34 @@ impl<S: Store> Tally<S> {
             return Err(Invalid::MixStep.into());
         }
         let (input, _) = self.mix_input(election, &task, batch, &steps).await?;
-        let input = mix_ballots(&input, work.width)?;
         let output_rows = ciphertext_rows(&output).ok_or(Invalid::Shuffle)?;
-        let output_ballots = mix_ballots(&output_rows, work.width).map_err(|_| Invalid::Shuffle)?;
+        let (width, rows) = (work.width as usize, input.len() / work.width as usize);
+        if output_rows.len() != input.len() {
+            return Err(Invalid::Shuffle.into());
+        }
+        // Digests of the bytes as they are: the signature is checked before any point
+        // is decoded, so an unsigned request costs hashing only.
         let payload = shuffle_payload(
             batch,
             step,
-            &input.digest(),
-            &output_ballots.digest(),
+            &rows_digest(rows, width, &input),
+            &rows_digest(rows, width, &output_rows),
             &proof,
         );
         self.authenticate(election, &params, trustee, "shuffle", &payload, &signature)
             .await?;
         let key = self.threshold_key(election).await?.public_key();
         let context = Context::shuffle(params.election(), &work.contest, u64::from(step));
-        let rows = input.len();
         let checked = {
             let proof = proof.clone();
             // Seconds of CPU for a large contest: off the async workers.
             tokio::task::spawn_blocking(move || {
+                let input = mix_ballots(&input, width).ok()?;
+                let output = mix_ballots(&output_rows, width).ok()?;
                 let mut dec = Decoder::new(&proof);
                 let decoded = ShuffleProof::decode(&mut dec, input.len(), input.width()).ok()?;
                 dec.finish().ok()?;
-                decoded.verify(&key, &input, &output_ballots, &context).ok()
+                decoded.verify(&key, &input, &output, &context).ok()
             })
             .await
             .map_err(|_| TallyError::CorruptBoard)?
@@ -342,11 +347,11 @@ pub(crate) fn ciphertext_rows(bytes: &[u8]) -> Option<Vec<[u8; 64]>> {
 }
 
 /// The rows as [`MixBallots`], every ciphertext canonical.
-fn mix_ballots(ciphertexts: &[[u8; 64]], width: u32) -> Result<MixBallots, TallyError> {
+fn mix_ballots(ciphertexts: &[[u8; 64]], width: usize) -> Result<MixBallots, TallyError> {
     let decoded = ciphertexts
         .iter()
         .map(|c| urna_crypto::Ciphertext::decode(&mut Decoder::new(c)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| TallyError::CorruptBoard)?;
-    MixBallots::new(width as usize, decoded).map_err(|_| TallyError::CorruptBoard)
+    MixBallots::new(width, decoded).map_err(|_| TallyError::CorruptBoard)
 }

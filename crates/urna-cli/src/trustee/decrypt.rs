@@ -25,7 +25,9 @@ use urna_proto::v1::board_client::BoardClient;
 use urna_proto::v1::tally_client::TallyClient;
 use urna_tally::{shuffle_payload, signed_message, tally_context};
 use urna_verify::mixnet::{ShuffleChain, decode_rows};
-use urna_verify::records::{ContestTally, SHUFFLE_RECORD_TAG, ShuffleKey, TallyRecord};
+use urna_verify::records::{
+    CeremonyRecord, CeremonyTag, ContestTally, SHUFFLE_RECORD_TAG, ShuffleKey, TallyRecord,
+};
 
 use super::ceremony::{Polling, Registered};
 use super::share_file::ShareFile;
@@ -43,13 +45,14 @@ pub struct Decrypted {
 /// service asks it to (each input checked against the board first), then waits
 /// (polling) until the tally service has a decryption task, checks that its
 /// ciphertexts are exactly those the board names (refusing otherwise), and submits one
-/// signed partial decryption per batch. A batch it answered in an earlier run counts
-/// as answered.
+/// signed partial decryption per batch (unless `shuffle_only`). A batch it answered in
+/// an earlier run counts as answered.
 pub async fn decrypt(
     tally: &mut TallyClient<Channel>,
     board: &mut BoardClient<Channel>,
     file: &ShareFile,
     polling: Polling,
+    shuffle_only: bool,
 ) -> Result<Decrypted> {
     let me = Registered::of(file)?;
     let share = file
@@ -67,6 +70,12 @@ pub async fn decrypt(
     let started = Instant::now();
     let mut rng = ChaCha20Rng::from_rng(&mut rand::rng());
     let shuffles = mix(tally, board, file, &me, &key, polling, started, &mut rng).await?;
+    if shuffle_only {
+        return Ok(Decrypted {
+            shuffles,
+            batches: 0,
+        });
+    }
     let task = loop {
         let request = pb::GetDecryptionTaskRequest {
             election_id: me.election.clone(),
@@ -105,10 +114,21 @@ pub async fn decrypt(
                 .await?;
                 if mixed && contest.ballots > 0 {
                     if registered.is_none() {
-                        registered = Some(signing_keys(tally, &me).await?);
+                        registered = Some(signing_keys(board, &me, file).await?);
                     }
                     let keys = registered.as_ref().context("the trustees' keys")?;
-                    check_chain(board, &me, &key, batch, contest, task.source_index, keys).await?;
+                    let wait = (polling, started);
+                    check_chain(
+                        board,
+                        &me,
+                        &key,
+                        batch,
+                        contest,
+                        task.source_index,
+                        keys,
+                        wait,
+                    )
+                    .await?;
                 }
                 mixed
             }
@@ -269,7 +289,7 @@ async fn mix_input(
             .map(|rows| rows.digest)
     } else {
         shuffle_key(&entry)
-            .filter(|k| k.batch == work.batch_index && k.step + 1 == work.step)
+            .filter(|k| k.batch == work.batch_index && k.step.checked_add(1) == Some(work.step))
             .map(|k| k.output)
     };
     if named != Some(input.digest()) {
@@ -283,37 +303,76 @@ async fn mix_input(
     Ok(input)
 }
 
-/// The registered trustees' signing keys, by index.
+/// The trustees' signing keys as the board's key-ceremony records register them (not
+/// as the tally service reports them: a shuffle's signature must be checkable from
+/// public records), by index; this trustee's own must be its file's.
 async fn signing_keys(
-    tally: &mut TallyClient<Channel>,
+    board: &mut BoardClient<Channel>,
     me: &Registered,
+    file: &ShareFile,
 ) -> Result<HashMap<u32, VerifyingKey>> {
-    let state = tally
-        .get_ceremony_state(pb::GetCeremonyStateRequest {
-            election_id: me.election.clone(),
-        })
-        .await
-        .context("reading the trustees' registered keys")?
-        .into_inner();
-    state
-        .trustees
-        .iter()
-        .filter(|t| t.registered)
-        .map(|t| {
-            let bytes: [u8; 32] = t.signing_key.as_slice().try_into()?;
-            Ok((t.index, VerifyingKey::from_bytes(&bytes)?))
-        })
-        .collect()
+    let mut keys = HashMap::new();
+    let mut next = 2;
+    'read: loop {
+        let entries = entries_from(board, me, next).await?;
+        if entries.is_empty() {
+            break;
+        }
+        next += entries.len() as u64;
+        for entry in entries {
+            if entry.kind() != EntryKind::KeyCeremony {
+                break 'read;
+            }
+            let record = CeremonyRecord::decode(entry.body())
+                .context("a key-ceremony record does not decode")?;
+            if record.tag == CeremonyTag::Trustee {
+                let (_, key) = record
+                    .trustee_keys()
+                    .context("a trustee record does not decode")?;
+                keys.insert(record.trustee, VerifyingKey::from_bytes(&key)?);
+            }
+        }
+    }
+    if keys.get(&me.index) != Some(&file.signing_key().verifying_key()) {
+        bail!(
+            "the board's ceremony records do not register this share file's key as trustee {}: refusing",
+            me.index
+        );
+    }
+    Ok(keys)
 }
 
 /// Entries read from the board per request (shuffle records' parts are up to 60 KB).
 const PARTS_PER_READ: u32 = 32;
+
+/// Up to [`PARTS_PER_READ`] entries of the board from index `start`, decoded (none
+/// past the latest checkpoint).
+async fn entries_from(
+    board: &mut BoardClient<Channel>,
+    me: &Registered,
+    start: u64,
+) -> Result<Vec<Entry>> {
+    board
+        .get_entries(pb::GetEntriesRequest {
+            election_id: me.election.clone(),
+            start,
+            count: PARTS_PER_READ,
+        })
+        .await
+        .context("reading the board")?
+        .into_inner()
+        .entries
+        .iter()
+        .map(|e| Entry::decode(&e.entry).context("a board entry does not decode"))
+        .collect()
+}
 
 /// Checks every shuffle of a mixed batch on the board before its last output is
 /// decrypted: from the batch's aggregated rows (their digest the tally record's),
 /// each step's signature by a distinct registered trustee and its proof, k steps,
 /// ending at exactly the rows the task asks to decrypt. Without this, a dishonest
 /// tally service could hand over rows it can link to voters.
+#[allow(clippy::too_many_arguments)]
 async fn check_chain(
     board: &mut BoardClient<Channel>,
     me: &Registered,
@@ -322,6 +381,7 @@ async fn check_chain(
     contest: &ContestTally,
     source: u64,
     registered: &HashMap<u32, VerifyingKey>,
+    (polling, started): (Polling, Instant),
 ) -> Result<()> {
     let width = batch.width as usize;
     let rows = decode_rows(&batch.mix_input, width)
@@ -336,27 +396,22 @@ async fn check_chain(
     let mut parts = Assembler::new();
     let mut next = source + 1;
     while !chain.is_mixed(key) {
-        let entries = board
-            .get_entries(pb::GetEntriesRequest {
-                election_id: me.election.clone(),
-                start: next,
-                count: PARTS_PER_READ,
-            })
-            .await
-            .context("reading the shuffle records")?
-            .into_inner()
-            .entries;
+        let entries = entries_from(board, me, next).await?;
         if entries.is_empty() {
-            bail!(
-                "batch {}: the board holds {} of its {} shuffles: refusing to decrypt",
-                batch.batch_index,
-                chain.steps().len(),
-                key.threshold()
-            );
+            // A board replica may lag behind the tally service: wait for it.
+            if started.elapsed() > polling.timeout {
+                bail!(
+                    "batch {}: the board holds {} of its {} shuffles: refusing to decrypt",
+                    batch.batch_index,
+                    chain.steps().len(),
+                    key.threshold()
+                );
+            }
+            tokio::time::sleep(polling.interval).await;
+            continue;
         }
         next += entries.len() as u64;
         for entry in entries {
-            let entry = Entry::decode(&entry.entry).context("a board entry does not decode")?;
             if entry.kind() != EntryKind::ShuffleRecord {
                 continue;
             }
